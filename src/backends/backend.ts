@@ -1,0 +1,71 @@
+import type { Disk, Domain } from '../model/domain.js';
+import type { SnapshotType } from '../model/policy.js';
+import type { SnapshotDiskRecord } from '../model/snapshot.js';
+
+/**
+ * The journal's view of a backend operation. `intent` is awaited BEFORE each named step
+ * (write-ahead: when it returns, the intent is durable) and `done` after the step succeeded.
+ * `detail` holds whatever recovery needs to finish or roll back that step (paths, node names).
+ */
+export interface StepJournal {
+  intent(step: string, detail: Record<string, unknown>): Promise<void>;
+  done(step: string): Promise<void>;
+}
+
+/** A journal that records nothing (tests, dry runs). */
+export const noJournal: StepJournal = {
+  async intent() {},
+  async done() {},
+};
+
+export interface Progress {
+  (event: { step: string; done: number; total: number }): void;
+}
+
+export interface CreateRequest {
+  domain: Domain;
+  /** The disks to snapshot, all in one atomic operation. */
+  disks: Disk[];
+  snapshot: string;
+  type: SnapshotType;
+}
+
+export interface DeleteRequest {
+  domain: Domain;
+  snapshot: string;
+  type: SnapshotType;
+  /** What the snapshot's record (or observation, for foreign ones) says about each disk. */
+  disks: SnapshotDiskRecord[];
+}
+
+/** What deleting an external snapshot costs: the merge it needs. */
+export interface MergeCost {
+  /** 'commit' into the parent, or 'stream' into the child; 'none' for internal. */
+  method: 'commit' | 'stream' | 'none';
+  bytesToCopy: number;
+  chainDepthAfter: number;
+}
+
+/**
+ * A disk-snapshot backend (qdisk or blktap). It works on a shut-off domain through files and on
+ * a running or paused domain only through its live interface. Every create is atomic over
+ * `disks`: all or nothing, and nothing left behind on failure.
+ */
+export interface SnapshotBackend {
+  readonly name: 'qdisk' | 'blktap';
+  /** null when this backend can snapshot the disk with this type; otherwise the reason. */
+  refusal(disk: Disk, type: SnapshotType): string | null;
+  create(req: CreateRequest, journal: StepJournal, progress?: Progress): Promise<SnapshotDiskRecord[]>;
+  delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void>;
+}
+
+/** The frozen image path of an external snapshot: `<dir>/<stem>@<snapshot><ext>`. */
+export function frozenImagePath(leaf: string, snapshot: string): string {
+  const slash = leaf.lastIndexOf('/');
+  const dir = leaf.slice(0, slash + 1);
+  const base = leaf.slice(slash + 1);
+  const dot = base.lastIndexOf('.');
+  const stem = dot > 0 ? base.slice(0, dot) : base;
+  const ext = dot > 0 ? base.slice(dot) : '';
+  return `${dir}${stem}@${snapshot}${ext}`;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { commands, findCommand } from './commands/index.js';
+import type { CommandContext } from './command.js';
+import { BackendError, FormatError, UserInputError } from '../errors.js';
+
+const DEFAULT_CONFIG = '/etc/xensnap/config.yaml';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'usage: xensnap [--config FILE] COMMAND [ARGS...]',
+    '',
+    'Keeps the snapshots of Xen domains the way YAML policies say they should be.',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'global options:',
+    `  --config FILE  host config (default $XENSNAP_CONFIG, then ${DEFAULT_CONFIG})`,
+    '  -h, --help     this help; `xensnap help COMMAND` for one command',
+    '',
+  ].join('\n');
+}
+
+/** Parses global options, dispatches, and maps errors to exit codes (only here). */
+export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | 'stderr' | 'env'>): Promise<number> {
+  const args = [...argv];
+  let configPath = io.env.XENSNAP_CONFIG || DEFAULT_CONFIG;
+  let configExplicit = Boolean(io.env.XENSNAP_CONFIG);
+  // global options come before the command name; --config is also accepted after it
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--config' || a.startsWith('--config=')) {
+      const v = a === '--config' ? args[++i] : a.slice('--config='.length);
+      if (!v) {
+        io.stderr.write('xensnap: --config needs a file\n');
+        return 1;
+      }
+      configPath = v;
+      configExplicit = true;
+    } else rest.push(a);
+  }
+  const [name, ...cmdArgs] = rest;
+  if (!name || name === '-h' || name === '--help') {
+    (name ? io.stdout : io.stderr).write(usage());
+    return name ? 0 : 1;
+  }
+  if (name === 'help') {
+    const target = cmdArgs[0];
+    if (!target) {
+      io.stdout.write(usage());
+      return 0;
+    }
+    const cmd = findCommand(target);
+    if (!cmd) {
+      io.stderr.write(`xensnap: unknown command "${target}"\n`);
+      return 1;
+    }
+    io.stdout.write(cmd.help);
+    return 0;
+  }
+  const cmd = findCommand(name);
+  if (!cmd) {
+    io.stderr.write(`xensnap: unknown command "${name}"; see xensnap --help\n`);
+    return 1;
+  }
+  if (cmdArgs.includes('-h') || cmdArgs.includes('--help')) {
+    io.stdout.write(cmd.help);
+    return 0;
+  }
+  try {
+    return await cmd.run({ ...io, args: cmdArgs, configPath, configExplicit });
+  } catch (err) {
+    if (err instanceof UserInputError || err instanceof BackendError || err instanceof FormatError) {
+      io.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    io.stderr.write(`xensnap: internal error: ${e?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return Boolean(process.argv[1]) && realpathSync(process.argv[1]!) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+  );
+}

@@ -1,0 +1,35 @@
+import type { DomainState } from './policy.js';
+
+export type DiskFormat = 'qcow2' | 'vhd' | 'raw' | 'qed' | 'empty' | string;
+export type DiskBackend = 'qdisk' | 'tap' | 'phy' | 'standalone';
+
+/** One virtual disk of a domain as its configuration names it. `path` is the stable leaf path. */
+export interface Disk {
+  vdev: string;
+  path: string;
+  format: DiskFormat;
+  backend: DiskBackend;
+  readonly: boolean;
+  /** CD-ROM devices are never snapshot targets. */
+  cdrom: boolean;
+  /** QMP node name of the top (format) node when known (running domains, or configured). */
+  node?: string;
+}
+
+/**
+ * A domain found by the inventory. `key` is the state-folder key: the UUID when the
+ * configuration fixes one, otherwise `name-<name>`; it is always a safe path component.
+ */
+export interface Domain {
+  key: string;
+  uuid: string | null;
+  name: string;
+  state: DomainState;
+  disks: Disk[];
+  /** Xen domid while running/paused. */
+  domid?: number;
+  /** QMP socket of the device model / standalone QEMU when known. */
+  qmp?: string;
+  /** xl.cfg the domain was read from (xen, shut off) when known. */
+  configFile?: string;
+}

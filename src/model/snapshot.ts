@@ -1,0 +1,55 @@
+import type { DomainState, SnapshotMode, SnapshotType } from './policy.js';
+import type { DiskBackend, DiskFormat } from './domain.js';
+
+/** One disk of a snapshot: an internal tag or an external frozen image. */
+export interface SnapshotDiskRecord {
+  vdev: string;
+  format: DiskFormat;
+  backend: DiskBackend;
+  /** internal snapshots: the tag in the qcow2 snapshot table. */
+  tag?: string;
+  /** external snapshots: the frozen image path (the old leaf renamed). */
+  frozenPath?: string;
+}
+
+export const METADATA_FORMAT_VERSION = 1;
+
+/**
+ * The metadata record `stateDir/<key>/snapshotdata-<name>.json` (seed-compatible), written
+ * atomically with mode 0600. `managedBy` is always `xensnap`; `policy` null means manual.
+ */
+export interface SnapshotRecord {
+  formatVersion: number;
+  name: string;
+  description: string;
+  domain: { uuid: string | null; name: string };
+  createdAt: string; // ISO-8601 UTC
+  slot: string | null; // ISO-8601 UTC, policy snapshots only
+  policy: string | null;
+  policyRevision: string | null;
+  deletionPolicy: 'Retain' | 'Delete';
+  managedBy: 'xensnap';
+  mode: SnapshotMode;
+  type: SnapshotType;
+  domainState: DomainState;
+  memoryFile: string | null;
+  pinned: boolean;
+  disks: SnapshotDiskRecord[];
+}
+
+/**
+ * A snapshot as observation sees it: a managed one carries its record, a foreign one was
+ * found only in the images (an internal tag or a chain member with no record).
+ */
+export interface ObservedSnapshot {
+  domainKey: string;
+  name: string;
+  createdAt: string; // ISO UTC; for foreign snapshots the image's date
+  managed: boolean;
+  /** The record for managed snapshots. */
+  record: SnapshotRecord | null;
+  type: SnapshotType;
+  disks: SnapshotDiskRecord[];
+  /** bytes held by this snapshot alone (external: its frozen file's allocation; internal: estimate). */
+  sizeBytes?: number;
+}

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../src/cli/main.js';
+import { commands } from '../src/cli/commands/index.js';
+
+function capture() {
+  let out = '';
+  return {
+    stream: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+    text: () => out,
+  };
+}
+
+test('--help lists every command of the contract', async () => {
+  const o = capture();
+  const e = capture();
+  const code = await main(['--help'], { stdout: o.stream, stderr: e.stream, env: {} });
+  assert.equal(code, 0);
+  for (const name of ['validate', 'plan', 'apply', 'run', 'list', 'revert', 'create', 'delete', 'pin', 'unpin', 'simulate', 'status']) {
+    assert.match(o.text(), new RegExp(`^  ${name} +\\S`, 'm'), name);
+  }
+  assert.equal(commands.length, 12);
+});
+
+test('help COMMAND prints that command\'s usage', async () => {
+  const o = capture();
+  const code = await main(['help', 'plan'], { stdout: o.stream, stderr: capture().stream, env: {} });
+  assert.equal(code, 0);
+  assert.match(o.text(), /^usage: xensnap plan /);
+});
+
+test('an unknown command exits 1 with a message', async () => {
+  const e = capture();
+  const code = await main(['frobnicate'], { stdout: capture().stream, stderr: e.stream, env: {} });
+  assert.equal(code, 1);
+  assert.equal(e.text(), 'xensnap: unknown command "frobnicate"; see xensnap --help\n');
+});
