@@ -1,0 +1,22 @@
+import type { InternalSnapshotInfo } from '../model/observed.js';
+
+/** What observation needs to know of one image file, whatever its format. */
+export interface ImageFacts {
+  format: 'qcow2' | 'vhd' | 'raw';
+  virtualSize: number;
+  /** Bytes allocated on the host file system (st_blocks × 512). */
+  allocatedBytes: number;
+  /** Absolute path of the backing file / VHD parent, or null at the base. */
+  backing: string | null;
+  /** qcow2 internal snapshot table (empty for other formats). */
+  internal: InternalSnapshotInfo[];
+  /** inode identity, to spot two names for one file. */
+  inode: { dev: number; ino: number };
+  /** Last modification, ms since the epoch (a foreign frozen image's best creation time). */
+  mtimeMs: number;
+}
+
+/** Reads one image. Throws FormatError for corrupt images, a NodeJS error (ENOENT…) for missing ones. */
+export interface ImageReader {
+  read(path: string): Promise<ImageFacts>;
+}

@@ -1,0 +1,124 @@
+import type { Domain } from '../model/domain.js';
+import type { Finding, InternalSnapshotInfo, ObservedDisk } from '../model/observed.js';
+import type { ObservedSnapshot, SnapshotDiskRecord, SnapshotRecord } from '../model/snapshot.js';
+
+/** One disk of a domain as observation read it, with the extra facts the join needs. */
+export interface DiskReading {
+  disk: ObservedDisk;
+  /** Internal snapshots of frozen images below the leaf, by image path. */
+  frozenInternal: Map<string, InternalSnapshotInfo[]>;
+  /** mtime of each chain member, by path. */
+  mtimes: Map<string, number>;
+}
+
+export interface JoinInput {
+  domain: Domain;
+  disks: DiskReading[];
+  records: SnapshotRecord[];
+  recordProblems: { file: string; message: string }[];
+}
+
+/**
+ * Joins xensnap's records with what the images hold. Every record becomes a managed snapshot
+ * (with drift findings for parts the images no longer have); every internal tag or frozen
+ * chain member no record claims becomes a foreign snapshot. Pure.
+ */
+export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]; findings: Finding[] } {
+  const { domain } = input;
+  const who = { uuid: domain.uuid, name: domain.name };
+  const findings: Finding[] = input.recordProblems.map((p) => ({ kind: 'corrupt-record', domain: who, message: `${p.file}: ${p.message}` }));
+  const byVdev = new Map(input.disks.map((d) => [d.disk.vdev, d]));
+  const claimedTags = new Set<string>(); // `${vdev}\0${tag}`
+  const claimedFiles = new Set<string>();
+  const snapshots: ObservedSnapshot[] = [];
+
+  for (const record of input.records) {
+    let sizeBytes = 0;
+    for (const rd of record.disks) {
+      const reading = byVdev.get(rd.vdev);
+      if (!reading) {
+        findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": the domain has no disk ${rd.vdev} any more` });
+        continue;
+      }
+      if (record.type === 'internal') {
+        const tag = rd.tag ?? record.name;
+        claimedTags.add(`${rd.vdev}\0${tag}`);
+        const tables = [reading.disk.internal, ...reading.frozenInternal.values()];
+        if (!tables.some((t) => t.some((s) => s.name === tag))) {
+          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": internal snapshot "${tag}" is missing from ${reading.disk.leaf} (${rd.vdev})` });
+        }
+      } else {
+        const frozen = rd.frozenPath ?? '';
+        claimedFiles.add(frozen);
+        const member = reading.disk.chain.slice(1).find((m) => m.path === frozen);
+        if (!member) {
+          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is not in the chain of ${reading.disk.leaf} (${rd.vdev})` });
+        } else sizeBytes += member.allocatedBytes;
+      }
+    }
+    snapshots.push({
+      domainKey: domain.key,
+      name: record.name,
+      createdAt: record.createdAt,
+      managed: true,
+      record,
+      type: record.type,
+      disks: record.disks,
+      ...(record.type === 'external' ? { sizeBytes } : {}),
+    });
+  }
+
+  snapshots.push(...foreignInternal(input, claimedTags, findings), ...foreignExternal(input, claimedFiles, findings));
+  snapshots.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { snapshots, findings };
+}
+
+function foreignInternal(input: JoinInput, claimed: Set<string>, findings: Finding[]): ObservedSnapshot[] {
+  const who = { uuid: input.domain.uuid, name: input.domain.name };
+  const byName = new Map<string, { createdSec: number; disks: SnapshotDiskRecord[] }>();
+  for (const { disk } of input.disks) {
+    const format = disk.chain[0]?.format ?? 'qcow2';
+    const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
+    for (const s of disk.internal) {
+      if (claimed.has(`${disk.vdev}\0${s.name}`)) continue;
+      const entry = byName.get(s.name) ?? { createdSec: s.dateSec, disks: [] };
+      entry.createdSec = Math.min(entry.createdSec, s.dateSec);
+      if (!entry.disks.some((d) => d.vdev === disk.vdev)) entry.disks.push({ vdev: disk.vdev, format, backend, tag: s.name });
+      byName.set(s.name, entry);
+    }
+  }
+  return [...byName].map(([name, e]) => {
+    findings.push({ kind: 'drift-unrecorded', domain: who, message: `internal snapshot "${name}" on ${e.disks.map((d) => d.vdev).join(', ')} has no xensnap record (foreign)` });
+    return { domainKey: input.domain.key, name, createdAt: new Date(e.createdSec * 1000).toISOString(), managed: false, record: null, type: 'internal' as const, disks: e.disks };
+  });
+}
+
+/** `disk@name.qcow2` → `name`; any other file → its base name without extension. */
+export function foreignNameOf(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const at = base.lastIndexOf('@');
+  const dot = base.lastIndexOf('.');
+  const end = dot > at ? dot : base.length;
+  return at >= 0 ? base.slice(at + 1, end) : base.slice(0, dot > 0 ? dot : base.length);
+}
+
+function foreignExternal(input: JoinInput, claimed: Set<string>, findings: Finding[]): ObservedSnapshot[] {
+  const who = { uuid: input.domain.uuid, name: input.domain.name };
+  const byName = new Map<string, { mtime: number; size: number; disks: SnapshotDiskRecord[] }>();
+  for (const { disk, mtimes } of input.disks) {
+    const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
+    for (const member of disk.chain.slice(1)) {
+      if (claimed.has(member.path)) continue;
+      const name = foreignNameOf(member.path);
+      const entry = byName.get(name) ?? { mtime: Infinity, size: 0, disks: [] };
+      entry.mtime = Math.min(entry.mtime, mtimes.get(member.path) ?? 0);
+      entry.size += member.allocatedBytes;
+      entry.disks.push({ vdev: disk.vdev, format: member.format, backend, frozenPath: member.path });
+      byName.set(name, entry);
+    }
+  }
+  return [...byName].map(([name, e]) => {
+    findings.push({ kind: 'drift-unrecorded', domain: who, message: `chain member${e.disks.length > 1 ? 's' : ''} ${e.disks.map((d) => d.frozenPath).join(', ')} ha${e.disks.length > 1 ? 've' : 's'} no xensnap record (foreign)` });
+    return { domainKey: input.domain.key, name, createdAt: new Date(e.mtime).toISOString(), managed: false, record: null, type: 'external' as const, disks: e.disks, sizeBytes: e.size };
+  });
+}

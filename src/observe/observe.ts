@@ -1,0 +1,71 @@
+import type { Domain } from '../model/domain.js';
+import type { Finding, Observed, ObservedDisk, ObservedDomain } from '../model/observed.js';
+import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
+import type { ImageReader } from './image-reader.js';
+import { readChain } from './read-chain.js';
+import { joinSnapshots, type DiskReading } from './join-snapshots.js';
+
+export const OBSERVED_FORMAT_VERSION = 1;
+
+export interface RecordSource {
+  /** The records of one domain folder; unreadable ones are problems, never thrown. */
+  read(domainKey: string): Promise<{ records: SnapshotRecord[]; problems: { file: string; message: string }[] }>;
+}
+
+export interface ObserveDeps {
+  reader: ImageReader;
+  records: RecordSource;
+  /** Domains observed at once. */
+  concurrency?: number;
+}
+
+/** Disks observation looks at: not CD-ROMs, not empty drives. */
+function observable(domain: Domain) {
+  return domain.disks.filter((d) => !d.cdrom && d.path !== '');
+}
+
+async function observeDomain(domain: Domain, deps: ObserveDeps) {
+  const who = { uuid: domain.uuid, name: domain.name };
+  const findings: Finding[] = [];
+  const readings: DiskReading[] = [];
+  for (const disk of observable(domain)) {
+    if (disk.backend === 'phy') {
+      readings.push({ disk: { vdev: disk.vdev, leaf: disk.path, chain: [], internal: [] }, frozenInternal: new Map(), mtimes: new Map() });
+      continue;
+    }
+    const chain = await readChain(disk.path, deps.reader);
+    for (const p of chain.problems) findings.push({ kind: p.kind, domain: who, message: `${disk.vdev}: ${p.message}` });
+    const od: ObservedDisk = { vdev: disk.vdev, leaf: disk.path, chain: chain.chain, internal: chain.internal };
+    readings.push({ disk: od, frozenInternal: chain.frozenInternal, mtimes: chain.mtimes });
+  }
+  const { records, problems } = await deps.records.read(domain.key);
+  const joined = joinSnapshots({ domain, disks: readings, records, recordProblems: problems });
+  return {
+    observedDomain: { domain, disks: readings.map((r) => r.disk) } satisfies ObservedDomain,
+    snapshots: joined.snapshots,
+    findings: [...findings, ...joined.findings],
+  };
+}
+
+/**
+ * Observes every domain: each disk's image chain and internal snapshots, joined with xensnap's
+ * records into managed and foreign snapshots, with drift findings both ways. Reads only.
+ */
+export async function observe(domains: Domain[], deps: ObserveDeps): Promise<Observed> {
+  const results: Awaited<ReturnType<typeof observeDomain>>[] = new Array(domains.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, deps.concurrency ?? 4) }, async () => {
+    while (next < domains.length) {
+      const i = next++;
+      results[i] = await observeDomain(domains[i]!, deps);
+    }
+  });
+  await Promise.all(workers);
+  const snapshots: ObservedSnapshot[] = [];
+  const findings: Finding[] = [];
+  for (const r of results) {
+    snapshots.push(...r.snapshots);
+    findings.push(...r.findings);
+  }
+  return { formatVersion: OBSERVED_FORMAT_VERSION, domains: results.map((r) => r.observedDomain), snapshots, findings };
+}
