@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { BASE, edit, named } from './policy-text.js';
+import { POLICY_FIXTURES, REPO_ROOT } from './test-paths.js';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const stream = (add: (s: string) => void) => ({ write: (s: string) => (add(s), true) }) as unknown as NodeJS.WritableStream;
+  const code = await main(args, { stdout: stream((s) => (stdout += s)), stderr: stream((s) => (stderr += s)), env });
+  return { code, stdout, stderr };
+}
+
+/** Every entry under dir with its size, mode and times: any write would change it. */
+async function snapshotTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const name of (await readdir(d)).sort()) {
+      const p = join(d, name);
+      const st = await stat(p).catch(() => null);
+      out.push(`${p} ${st ? `${st.size} ${st.mode} ${st.mtimeMs} ${st.ctimeMs}` : 'unstatable'}`);
+      if (st?.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'xensnap-validate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('validate policies/ examples/policies/ exits 0 (the repository\'s own policies)', async () => {
+  const trees = async () => [
+    ...(await snapshotTree(join(REPO_ROOT, 'policies'))),
+    ...(await snapshotTree(join(REPO_ROOT, 'examples', 'policies'))),
+    ...(await snapshotTree(join(REPO_ROOT, 'examples', 'config'))),
+  ];
+  const before = await trees();
+  const config = join(REPO_ROOT, 'examples', 'config', 'config.yaml.example');
+  const r = await cli(['--config', config, 'validate', join(REPO_ROOT, 'policies'), join(REPO_ROOT, 'examples', 'policies')]);
+  assert.deepEqual(r, { code: 0, stdout: '5 policies valid\n', stderr: '' });
+  assert.deepEqual(await trees(), before);
+});
+
+test('one policy: singular; --json gives the names', async () => {
+  const f = join(POLICY_FIXTURES, 'good', 'web.yaml');
+  assert.deepEqual(await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', f]), {
+    code: 0,
+    stdout: '1 policy valid\n',
+    stderr: '',
+  });
+  const j = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', '--json', f]);
+  assert.equal(j.code, 0);
+  assert.equal(j.stderr, '');
+  assert.deepEqual(JSON.parse(j.stdout), { formatVersion: 1, valid: true, policies: ['web'], diagnostics: [] });
+});
+
+test('bad policies: every diagnostic sorted on stderr, exit 1, nothing on stdout', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'b.yaml'), edit('"0 * * * *"', '"0 0 * * * *"', named('web')));
+  await writeFile(join(dir, 'a.yaml'), BASE + '---\n' + edit('keepLast: 3', 'keepLast: -1', named('db')));
+  await writeFile(join(dir, 'c.yaml'), edit('  schedule:', '  timezone: Mars/Olympus\n  schedule:', named('web')));
+  const before = await snapshotTree(dir);
+  const expected = [
+    `${dir}/a.yaml:21:15: spec.retention.keepLast must be at least 0 (got -1)`,
+    `${dir}/b.yaml:4:9: duplicate policy name "web" (also defined at ${dir}/a.yaml:4:9)`,
+    `${dir}/b.yaml:8:13: spec.schedule "0 0 * * * *" must have 5 fields (minute hour day-of-month month day-of-week), not 6`,
+    `${dir}/c.yaml:4:9: duplicate policy name "web" (also defined at ${dir}/a.yaml:4:9)`,
+    `${dir}/c.yaml:8:13: unknown timezone "Mars/Olympus" (expected an IANA name like Europe/Paris or UTC)`,
+  ];
+  const r2 = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', dir]);
+  assert.deepEqual(r2, { code: 1, stdout: '', stderr: expected.join('\n') + '\n' });
+  // an explicitly named config file must exist; its problem is sorted in with the others
+  const r = await cli(['validate', dir], { XENSNAP_CONFIG: join(dir, 'absent.yaml') });
+  const withConfig = [expected[0], `${dir}/absent.yaml:1:1: cannot read: no such file or directory`, ...expected.slice(1)];
+  assert.deepEqual(r, { code: 1, stdout: '', stderr: withConfig.join('\n') + '\n' });
+  const j = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', dir, '--json']);
+  assert.equal(j.code, 1);
+  assert.equal(j.stderr, '');
+  const parsed = JSON.parse(j.stdout);
+  assert.deepEqual(parsed.valid, false);
+  assert.deepEqual(parsed.policies, ['web']);
+  assert.deepEqual(parsed.diagnostics[0], {
+    file: `${dir}/a.yaml`,
+    line: 21,
+    col: 15,
+    path: '/spec/retention/keepLast',
+    message: 'spec.retention.keepLast must be at least 0 (got -1)',
+  });
+  assert.equal(parsed.diagnostics.length, 5);
+  assert.deepEqual(await snapshotTree(dir), before);
+});
+
+test('default path: the host config\'s policyDir, relative to the config file', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'etc', 'pol'), { recursive: true });
+  await writeFile(join(dir, 'etc', 'config.yaml'), 'policyDir: pol\nhooks:\n  backup: { pre: [/usr/bin/true] }\n');
+  await writeFile(join(dir, 'etc', 'pol', 'web.yaml'), BASE);
+  await writeFile(join(dir, 'etc', 'pol', 'db.yaml'), edit('  schedule:', '  hooks: flush-db\n  schedule:', named('db')));
+  const before = await snapshotTree(dir);
+  const r = await cli(['validate'], { XENSNAP_CONFIG: join(dir, 'etc', 'config.yaml') });
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: `${dir}/etc/pol/db.yaml:8:10: hook profile "flush-db" is not defined in the host config ${dir}/etc/config.yaml (defined: backup)\n`,
+  });
+  await writeFile(join(dir, 'etc', 'pol', 'db.yaml'), edit('  schedule:', '  hooks: backup\n  schedule:', named('db')));
+  const ok = await cli(['validate'], { XENSNAP_CONFIG: join(dir, 'etc', 'config.yaml') });
+  assert.deepEqual(ok, { code: 0, stdout: '2 policies valid\n', stderr: '' });
+  assert.deepEqual((await snapshotTree(dir)).filter((l) => !l.includes('db.yaml')), before.filter((l) => !l.includes('db.yaml')));
+});
+
+test('an invalid host config is reported too, and fails validation', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'config.yaml'), 'hypervisor: kvm\n');
+  const r = await cli(['--config', join(dir, 'config.yaml'), 'validate', join(POLICY_FIXTURES, 'good')]);
+  assert.deepEqual(r, { code: 1, stdout: '', stderr: `${dir}/config.yaml:1:13: hypervisor must be one of: xen, qemu (got "kvm")\n` });
+});
+
+test('bad arguments exit 1 with the usage; help describes the command', async () => {
+  const r = await cli(['validate', '--jsn']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^xensnap validate: Unknown option '--jsn'/);
+  assert.match(r.stderr, /usage: xensnap validate \[PATH\.\.\.\] \[--json\]/);
+  const h = await cli(['help', 'validate']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /^usage: xensnap validate \[PATH\.\.\.\] \[--json\]\n/);
+  assert.match(h.stdout, /never writes anything/);
+});
+
+test('a missing path is a diagnostic with exit 1', async () => {
+  const r = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', '/nonexistent/policies']);
+  assert.deepEqual(r, { code: 1, stdout: '', stderr: '/nonexistent/policies:1:1: cannot read: no such file or directory\n' });
+});
