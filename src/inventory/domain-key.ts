@@ -1,0 +1,17 @@
+/** A UUID as libxl and QEMU print it: 8-4-4-4-12 hex digits. */
+export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * Domain names xensnap accepts as part of a state-folder key (`name-<name>`): letters, digits,
+ * dot, dash, underscore; no leading dot or dash, so never `.`, `..` or an option-like word.
+ */
+export const DOMAIN_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * The state-folder key of a domain: its UUID (lower case) when the configuration fixes one,
+ * otherwise `name-<name>`. Returns null when neither gives a safe path component.
+ */
+export function domainKey(uuid: string | null, name: string): string | null {
+  if (uuid !== null) return UUID_RE.test(uuid) ? uuid.toLowerCase() : null;
+  return DOMAIN_NAME_RE.test(name) ? `name-${name}` : null;
+}

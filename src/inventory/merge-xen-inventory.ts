@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import { formatDiagnostic } from '../model/diagnostic.js';
+import type { Disk, Domain } from '../model/domain.js';
+import type { Finding } from '../model/observed.js';
+import { domainKey } from './domain-key.js';
+import type { XlCfgDomain } from './xl-cfg-domain.js';
+import type { XlListRow, XlLongDomain } from './xl-list.js';
+
+/** QEMU block drivers by image format, for libxl's qdisk node names `<vdev>-<driver>`. */
+const QEMU_DRIVER: Record<string, string> = { qcow2: 'qcow2', vhd: 'vpc', raw: 'raw', qed: 'qed', qcow: 'qcow' };
+
+function withNode(d: Disk): Disk {
+  const driver = QEMU_DRIVER[d.format];
+  return d.backend === 'qdisk' && !d.cdrom && driver ? { ...d, node: `${d.vdev}-${driver}` } : d;
+}
+
+/**
+ * Joins what xl reports about live domains with the xl.cfg files into the Xen inventory.
+ * Pure: the caller ran `xl list -l`, `xl list` and read configDir.
+ * - A live domain (domid ≠ 0) is running, or paused when its state column has `p`; one that is
+ *   shutting down, crashed or dying (`s`, `c`, `d`), or missing from one of the two listings, is
+ *   skipped with a finding, never reported as shut off.
+ * - Identity: a live domain is matched to its xl.cfg by name (else by UUID). Only a `uuid` line
+ *   makes the UUID the key; with none, or with no xl.cfg at all, xl's UUID is new at every
+ *   start, so the key is `name-<name>` and `uuid` is null, in every state alike.
+ * - An xl.cfg whose domain is live is not listed again (xl list wins). Every other valid
+ *   xl.cfg is a shut-off domain; one with errors gives one finding per diagnostic; two files
+ *   naming the same domain name or UUID are both skipped.
+ */
+export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow[]; configs: XlCfgDomain[]; runDir: string }): {
+  domains: Domain[];
+  findings: Finding[];
+} {
+  const { long, rows, configs, runDir } = input;
+  const domains: Domain[] = [];
+  const findings: Finding[] = [];
+  const skip = (name: string, uuid: string | null, why: string) =>
+    findings.push({ kind: 'skipped', domain: { uuid, name }, message: `domain ${name}: ${why}; skipped` });
+
+  const byName = new Map<string, XlCfgDomain[]>();
+  const byUuid = new Map<string, XlCfgDomain[]>();
+  for (const c of configs) {
+    if (c.name !== null) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    if (c.uuid !== null) byUuid.set(c.uuid, [...(byUuid.get(c.uuid) ?? []), c]);
+  }
+  const claimedNames = new Set<string>();
+  const claimedUuids = new Set<string>();
+
+  for (const r of long) {
+    if (r.domid === 0) continue;
+    const liveUuid = r.uuid?.toLowerCase() ?? null;
+    claimedNames.add(r.name);
+    if (liveUuid) claimedUuids.add(liveUuid);
+    let cands = byName.get(r.name) ?? [];
+    if (!cands.length && liveUuid) cands = byUuid.get(liveUuid) ?? [];
+    for (const c of cands) if (c.name !== null) claimedNames.add(c.name);
+    const cfg = cands[0] ?? null;
+    const row = rows.find((x) => x.domid === r.domid);
+    if (cands.length > 1) skip(r.name, liveUuid, `several xl.cfg files name it (${cands.map((c) => c.file).join(', ')})`);
+    else if (cfg && cfg.diagnostics.length) skip(r.name, liveUuid, `its xl.cfg has errors (${formatDiagnostic(cfg.diagnostics[0]!)})`);
+    else if (!row) skip(r.name, liveUuid, `domid ${r.domid} is in "xl list -l" but not in "xl list"; state unknown`);
+    else if (/[scd]/.test(row.flags)) skip(r.name, liveUuid, `state ${row.flags} (shutting down, crashed or dying)`);
+    else if (r.problems.length) skip(r.name, liveUuid, `xl list -l: ${r.problems.join('; ')}`);
+    else if (cfg?.uuid && cfg.uuid !== liveUuid) skip(r.name, liveUuid, `running with uuid ${liveUuid} but ${cfg.file} fixes uuid ${cfg.uuid}; restart it to apply the config`);
+    else {
+      const uuid = cfg?.uuid ?? null;
+      const key = domainKey(uuid, r.name);
+      if (key === null) {
+        skip(r.name, liveUuid, `its name cannot key a state folder and no xl.cfg fixes a uuid`);
+        continue;
+      }
+      if (!cfg) findings.push({ kind: 'info', domain: { uuid: null, name: r.name }, message: `domain ${r.name}: no xl.cfg in the config directory names it; keyed by name (${key})` });
+      domains.push({
+        key,
+        uuid,
+        name: r.name,
+        state: row.flags[2] === 'p' ? 'paused' : 'running',
+        disks: r.disks.map(withNode),
+        domid: r.domid,
+        qmp: join(runDir, `qmp-libxl-${r.domid}`),
+        ...(cfg ? { configFile: cfg.file } : {}),
+      });
+    }
+  }
+  for (const row of rows) {
+    if (row.domid !== 0 && !long.some((r) => r.domid === row.domid)) {
+      claimedNames.add(row.name);
+      skip(row.name, null, `domid ${row.domid} is in "xl list" but not in "xl list -l"; configuration unknown`);
+    }
+  }
+
+  for (const c of configs) {
+    const who = c.name !== null ? { uuid: c.uuid, name: c.name } : null;
+    for (const d of c.diagnostics) findings.push({ kind: 'skipped', domain: who, message: formatDiagnostic(d) });
+    if (c.diagnostics.length || c.name === null) continue;
+    if (claimedNames.has(c.name) || (c.uuid !== null && claimedUuids.has(c.uuid))) continue;
+    const twins = configs.filter((o) => o !== c && (o.name === c.name || (c.uuid !== null && o.uuid === c.uuid)));
+    if (twins.length) {
+      skip(c.name, c.uuid, `${c.file} and ${twins.map((t) => t.file).join(', ')} define the same domain name or uuid`);
+      continue;
+    }
+    domains.push({ key: domainKey(c.uuid, c.name)!, uuid: c.uuid, name: c.name, state: 'shutoff', disks: c.disks, configFile: c.file });
+  }
+  return { domains, findings };
+}
