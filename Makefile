@@ -14,7 +14,7 @@ build: node_modules/.installed
 	npx tsc -p tsconfig.json
 
 test: setup
-	node --test --test-concurrency=2 dist/test/
+	node --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
 
 demo: setup
 	bash examples/demo.sh
