@@ -1,0 +1,111 @@
+import { access } from 'node:fs/promises';
+import { BackendError } from '../../errors.js';
+import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
+import type { Disk, Domain } from '../../model/domain.js';
+import type { SnapshotType } from '../../model/policy.js';
+import type { SnapshotDiskRecord } from '../../model/snapshot.js';
+import { frozenImagePath, type CreateRequest, type DeleteRequest, type MergeCost, type Progress, type SnapshotBackend, type StepJournal } from '../backend.js';
+import { freezeLeaf, newChildPath, unfreezeLeaf, type FreezeState } from './blktap-freeze.js';
+import { planRemoval, removeFrozen, type RemovalPlan } from './blktap-merge.js';
+import { ExecTapCtl, type TapCtl } from './tap-ctl.js';
+import { withTapdisksPaused } from './tap-pause.js';
+
+export interface BlktapBackendOptions {
+  tapCtl?: TapCtl;
+}
+
+/**
+ * External snapshots of tap+vhd disks as VHD chains, natively. The leaf path never changes: a
+ * snapshot freezes the leaf as `frozenImagePath(leaf, snapshot)` and puts a fresh child at the
+ * leaf. Running or paused domains are changed only with all their tapdisks paused.
+ */
+export class BlktapBackend implements SnapshotBackend {
+  readonly name = 'blktap' as const;
+  private readonly tapCtl: TapCtl;
+
+  constructor(opts: BlktapBackendOptions = {}) {
+    this.tapCtl = opts.tapCtl ?? new ExecTapCtl();
+  }
+
+  refusal(disk: Disk, type: SnapshotType): string | null {
+    if (disk.cdrom) return 'CD-ROM devices are not snapshotted';
+    if (disk.backend !== 'tap') return `the blktap backend handles tap disks, not ${disk.backend}`;
+    if (disk.format !== 'vhd') return `the blktap backend needs VHD images, not ${disk.format}`;
+    if (type === 'internal') return 'VHD has no internal snapshots';
+    return null;
+  }
+
+  async create(req: CreateRequest, journal: StepJournal): Promise<SnapshotDiskRecord[]> {
+    for (const d of req.disks) {
+      const why = this.refusal(d, req.type);
+      if (why) throw new BackendError(`cannot snapshot ${req.domain.name} ${d.vdev}: ${why}`);
+    }
+    const states: FreezeState[] = req.disks.map((d) => ({
+      vdev: d.vdev,
+      leaf: d.path,
+      frozen: frozenImagePath(d.path, req.snapshot),
+      tmp: newChildPath(d.path),
+      linked: false,
+      childCreated: false,
+      swapped: false,
+    }));
+    // Read-only checks first, so a bad chain or a taken name fails before anything is paused.
+    for (const s of states) {
+      const [top] = await readVhdChain(s.leaf);
+      if (top!.layout.info.diskType === 'fixed') throw new BackendError(`${s.leaf} is a fixed-size VHD; blktap snapshots need a dynamic or differencing leaf`);
+      if (await exists(s.frozen)) throw new BackendError(`${s.frozen} already exists: snapshot ${req.snapshot} of ${s.vdev} was made before`);
+    }
+    await this.live(req.domain, states.map((s) => s.leaf), async () => {
+      try {
+        for (const s of states) await freezeLeaf(s, journal);
+      } catch (e) {
+        // All or nothing: undo every disk, newest first; the original error is what matters.
+        for (const s of [...states].reverse()) await unfreezeLeaf(s, journal).catch(() => {});
+        throw e;
+      }
+    });
+    return states.map((s, i) => ({ vdev: s.vdev, format: 'vhd', backend: req.disks[i]!.backend, frozenPath: s.frozen }));
+  }
+
+  async delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
+    const plans = await this.plan(req);
+    await this.live(req.domain, plans.map((p) => p.leaf), async () => {
+      for (const p of plans) await removeFrozen(p, journal, progress);
+    });
+  }
+
+  /** What deleting this snapshot costs (read-only). */
+  async mergeCost(req: DeleteRequest): Promise<MergeCost> {
+    const plans = await this.plan(req);
+    return {
+      method: 'stream',
+      bytesToCopy: plans.reduce((n, p) => n + p.bytesToCopy, 0),
+      chainDepthAfter: Math.max(0, ...plans.map((p) => p.chainDepthAfter)),
+    };
+  }
+
+  private async plan(req: DeleteRequest): Promise<RemovalPlan[]> {
+    if (req.type !== 'external') throw new BackendError(`cannot delete ${req.snapshot}: VHD has no internal snapshots`);
+    const plans: RemovalPlan[] = [];
+    for (const rec of req.disks) {
+      const disk = req.domain.disks.find((d) => d.vdev === rec.vdev);
+      if (!disk) throw new BackendError(`${req.domain.name} has no disk ${rec.vdev} for snapshot ${req.snapshot}`);
+      if (!rec.frozenPath) throw new BackendError(`snapshot ${req.snapshot} records no frozen image for ${rec.vdev}`);
+      plans.push(await planRemoval(rec.vdev, disk.path, rec.frozenPath));
+    }
+    return plans;
+  }
+
+  /** Shut-off domains are changed directly; otherwise with all the leaves' tapdisks paused. */
+  private async live(domain: Domain, leaves: string[], fn: () => Promise<void>): Promise<void> {
+    if (domain.state === 'shutoff') return fn();
+    return withTapdisksPaused(this.tapCtl, leaves, fn);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
