@@ -1,0 +1,128 @@
+// The offline half of the qdisk backend: snapshots of shut-off domains through qemu-img.
+import { BackendError, UserInputError } from '../../errors.js';
+import { SNAPSHOT_NAME_RE } from '../../model/policy.js';
+import type { SnapshotDiskRecord } from '../../model/snapshot.js';
+import type { CreateRequest, DeleteRequest, MergeCost, Progress, StepJournal } from '../backend.js';
+import * as img from './qemu-img.js';
+import { assertShutOff, assertSnapshotable, diskOf } from './offline-guard.js';
+import { internalCreateSteps, internalDeleteStep, internalRecords, validateInternalCreate } from './offline-internal.js';
+import { externalCreateSteps, externalRecords, prepareExternalCreate } from './offline-external-create.js';
+import { mergeSteps } from './offline-external-delete.js';
+import { planDiskMerge, type DiskMergePlan } from './offline-merge-plan.js';
+import { recoverOffline } from './offline-recover.js';
+import { runSteps, type OfflineStep } from './offline-steps.js';
+
+export { offlineRefusal } from './offline-guard.js';
+export { recoverOffline, recoverOfflineOperation, isCreateStep, type RecoveryOutcome, type JournaledStep } from './offline-recover.js';
+export type { DiskMergePlan } from './offline-merge-plan.js';
+export type { OfflineStepName } from './offline-steps.js';
+
+function checkCreateRequest(req: CreateRequest): void {
+  if (!SNAPSHOT_NAME_RE.test(req.snapshot)) {
+    throw new UserInputError(`snapshot name "${req.snapshot}" is invalid: use letters, digits, '.', '_' and '-', not starting with '.' or '-'`);
+  }
+  if (req.disks.length === 0) throw new BackendError(`snapshot "${req.snapshot}" of domain "${req.domain.name}" selects no disk`);
+  const seen = new Set<string>();
+  for (const d of req.disks) {
+    if (seen.has(d.path)) throw new BackendError(`disk image ${d.path} is selected twice in snapshot "${req.snapshot}"`);
+    seen.add(d.path);
+  }
+}
+
+/** Builds the steps and records of a create after every check passed; nothing has changed yet. */
+async function prepareCreate(req: CreateRequest): Promise<{ steps: OfflineStep[]; records: SnapshotDiskRecord[] }> {
+  if (req.type === 'internal') {
+    await validateInternalCreate(req.disks, req.snapshot);
+    return { steps: internalCreateSteps(req.disks, req.snapshot), records: internalRecords(req.disks, req.snapshot) };
+  }
+  const paths = [];
+  for (const d of req.disks) paths.push(await prepareExternalCreate(d, req.snapshot));
+  return { steps: externalCreateSteps(paths), records: externalRecords(req.disks, paths) };
+}
+
+/**
+ * Creates snapshot `req.snapshot` on every disk of `req.disks` of a shut-off domain, all or
+ * nothing: when a step fails, every step already started is rolled back (the same code crash
+ * recovery runs) and the error is thrown; the images are as before. Returns one record per disk,
+ * in `req.disks` order.
+ */
+export async function createOffline(req: CreateRequest, journal: StepJournal): Promise<SnapshotDiskRecord[]> {
+  assertShutOff(req.domain, `snapshot the disks`);
+  checkCreateRequest(req);
+  assertSnapshotable(req.disks, req.type);
+  const { steps, records } = await prepareCreate(req);
+  const started: OfflineStep[] = [];
+  try {
+    await runSteps(steps, journal, undefined, started);
+  } catch (err) {
+    const failed: string[] = [];
+    for (const s of [...started].reverse()) {
+      try {
+        const r = await recoverOffline(s.name, s.detail);
+        if (r.action === 'kept') failed.push(r.message);
+      } catch (e) {
+        failed.push((e as Error).message);
+      }
+    }
+    if (failed.length) {
+      throw new BackendError(`${(err as Error).message}; rolling back snapshot "${req.snapshot}" also failed (the journal holds the steps to recover): ${failed.join('; ')}`);
+    }
+    throw err;
+  }
+  return records;
+}
+
+/** Plans the merge of every external disk of the request (null entries: disk already done). */
+export async function planOfflineDelete(req: DeleteRequest, opts: { shareRw?: boolean } = {}): Promise<(DiskMergePlan | null)[]> {
+  const plans: (DiskMergePlan | null)[] = [];
+  for (const rec of req.disks) {
+    if (!rec.frozenPath) throw new BackendError(`external snapshot "${req.snapshot}" has no frozen image recorded for disk ${rec.vdev}`);
+    plans.push(await planDiskMerge(diskOf(req.domain, rec.vdev), rec.frozenPath, opts));
+  }
+  return plans;
+}
+
+/**
+ * Deletes snapshot `req.snapshot` from a shut-off domain. Every disk is checked first (a refusal
+ * changes nothing); then disks are done one by one and roll forward: a failure leaves the disks
+ * before it deleted and is thrown with the journal holding what recovery needs to finish. A disk
+ * whose tag or frozen image is already gone counts as done, so a re-run completes a partial delete.
+ */
+export async function deleteOffline(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
+  assertShutOff(req.domain, `delete snapshot "${req.snapshot}"`);
+  const steps: OfflineStep[] = [];
+  if (req.type === 'internal') {
+    for (const rec of req.disks) {
+      const step = await internalDeleteStep(diskOf(req.domain, rec.vdev), rec.tag ?? req.snapshot);
+      if (step) steps.push(step);
+    }
+  } else {
+    for (const plan of await planOfflineDelete(req)) if (plan) steps.push(...mergeSteps(plan));
+  }
+  await runSteps(steps, journal, progress);
+}
+
+/**
+ * What deleting the snapshot would copy: internal deletes copy nothing ('none'); external ones
+ * sum every disk's merge, `method` being the one that moves the most bytes (stream on a tie),
+ * `chainDepthAfter` the deepest disk chain afterwards. Reads only (with -U unless shut off).
+ */
+export async function estimateOfflineDeleteCost(req: DeleteRequest): Promise<MergeCost> {
+  const shareRw = req.domain.state !== 'shutoff';
+  if (req.type === 'internal') {
+    let depth = 0;
+    for (const rec of req.disks) {
+      const disk = diskOf(req.domain, rec.vdev);
+      depth = Math.max(depth, (await img.chain(disk.path, { format: disk.format, shareRw })).length);
+    }
+    return { method: 'none', bytesToCopy: 0, chainDepthAfter: depth };
+  }
+  const plans = (await planOfflineDelete(req, { shareRw })).filter((p): p is DiskMergePlan => p !== null);
+  const by = (m: 'commit' | 'stream') => plans.filter((p) => p.method === m).reduce((n, p) => n + p.bytesToCopy, 0);
+  if (!plans.length) return { method: 'none', bytesToCopy: 0, chainDepthAfter: 0 };
+  return {
+    method: by('commit') > by('stream') ? 'commit' : 'stream',
+    bytesToCopy: by('commit') + by('stream'),
+    chainDepthAfter: Math.max(...plans.map((p) => p.chainDepthAfter)),
+  };
+}

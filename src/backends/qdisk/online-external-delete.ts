@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BackendError } from '../../errors.js';
+import type { Disk } from '../../model/domain.js';
+import type { SnapshotDiskRecord } from '../../model/snapshot.js';
+import { runJob } from '../../qmp/jobs.js';
+import type { QmpClient } from '../../qmp/qmp-client.js';
+import { fsyncDir } from '../../util/atomic-file.js';
+import type { Progress, StepJournal } from '../backend.js';
+import { chainOf, findTop, imagePathOf, readBlockGraph, type BlockGraph, type BlockNode } from './node-graph.js';
+import { pathExists } from './online-external-undo.js';
+import { verifyBacking } from './online-image-info.js';
+
+/**
+ * Where a frozen image F sits in a live chain: C is the image directly above it (the next frozen
+ * image or the leaf), P the one below (null when F is the base).
+ */
+interface MergePoint {
+  disk: Disk;
+  graph: BlockGraph;
+  f: BlockNode;
+  c: BlockNode;
+  p: BlockNode | null;
+}
+
+/*
+ * The merge rule. Every image below the leaf is some snapshot's content: a frozen image is the
+ * disk as it was at its snapshot, and a base that was there before our snapshots is a foreign
+ * snapshot or a shared template. Committing F into P rewrites P's content to F's, so P's own
+ * snapshot (or every other user of a template) would silently change: never safe here. Streaming
+ * F into C (`block-stream` on C's node down to P) copies into C only what C does not hold itself;
+ * C's visible content is unchanged by construction and C then points at P with an explicit
+ * `backing-file` string (P's real path, never a name QEMU remembers). So delete always streams.
+ * Two cases would still change another snapshot and are refused before anything runs: internal
+ * snapshots stored in F (they go away with F's file) and internal snapshots in C (their
+ * unallocated clusters read through C's backing file, which the stream changes from F to P).
+ */
+function locate(graph: BlockGraph, disk: Disk, frozenPath: string): MergePoint | null {
+  const chain = chainOf(graph, findTop(graph, disk.path, disk.vdev));
+  const i = chain.findIndex((n) => imagePathOf(graph, n) === frozenPath);
+  if (i < 0) return null;
+  if (i === 0) throw new BackendError(`disk ${disk.vdev}: ${frozenPath} is the active image, not a frozen one`);
+  const f = chain[i]!;
+  const c = chain[i - 1]!;
+  const p = chain[i + 1] ?? null;
+  if (f.snapshots.length) {
+    throw new BackendError(`disk ${disk.vdev}: ${frozenPath} holds internal snapshots (${f.snapshots.join(', ')}) that deleting it would destroy`);
+  }
+  if (c.snapshots.length) {
+    throw new BackendError(
+      `disk ${disk.vdev}: ${imagePathOf(graph, c)} holds internal snapshots (${c.snapshots.join(', ')}) that read through ${frozenPath}; merging would change them`,
+    );
+  }
+  return { disk, graph, f, c, p };
+}
+
+/**
+ * Deletes an external snapshot of a running or paused domain: per disk, stream the frozen image
+ * into the image above it, verify that image's header, `blockdev-del` the dropped nodes, and only
+ * then unlink the frozen file. A disk whose frozen image is no longer in the live chain only has
+ * its leftover file removed (a retry after a stop before the unlink).
+ */
+export async function deleteExternalOnline(
+  client: QmpClient,
+  disks: Disk[],
+  records: SnapshotDiskRecord[],
+  journal: StepJournal,
+  progress?: Progress,
+): Promise<void> {
+  const first = await readBlockGraph(client);
+  const work = records.map((rec) => {
+    const disk = disks.find((d) => d.vdev === rec.vdev);
+    if (!disk) throw new BackendError(`the domain has no disk ${rec.vdev}`);
+    if (!rec.frozenPath) throw new BackendError(`disk ${rec.vdev}: the snapshot record names no frozen image`);
+    locate(first, disk, rec.frozenPath); // refuse every disk before merging any
+    return { disk, frozen: rec.frozenPath };
+  });
+  for (const { disk, frozen } of work) {
+    const at = locate(await readBlockGraph(client), disk, frozen);
+    if (at) await merge(client, at, frozen, journal, progress);
+    else if ([...(await readBlockGraph(client)).nodes.values()].some((n) => n.filename === frozen)) {
+      throw new BackendError(`disk ${disk.vdev}: ${frozen} is open in QEMU but not in the disk's chain`);
+    }
+    if (await pathExists(frozen)) {
+      const key = `unlink-frozen:${disk.vdev}`;
+      await journal.intent(key, { vdev: disk.vdev, frozen });
+      await unlink(frozen);
+      await fsyncDir(dirname(frozen));
+      await journal.done(key);
+    }
+  }
+}
+
+async function merge(client: QmpClient, at: MergePoint, frozen: string, journal: StepJournal, progress?: Progress): Promise<void> {
+  const { disk, graph, f, c, p } = at;
+  const cPath = imagePathOf(graph, c);
+  const pPath = p ? imagePathOf(graph, p) : null;
+  const jobId = `xs-stream-${randomBytes(3).toString('hex')}`;
+  const key = `stream:${disk.vdev}`;
+  const args: Record<string, unknown> = { 'job-id': jobId, device: c.name, 'auto-dismiss': false };
+  if (p) Object.assign(args, { 'base-node': p.name, 'backing-file': pPath });
+  await journal.intent(key, { vdev: disk.vdev, frozen, into: cPath, intoNode: c.name, base: pPath, baseNode: p?.name ?? null, jobId });
+  await runJob(client, jobId, () => client.execute('block-stream', args), {
+    progress: (done, total) => progress?.({ step: key, done, total }),
+  });
+  await journal.done(key);
+  await verifyBacking(cPath, pPath);
+  const after = await readBlockGraph(client);
+  const now = after.nodes.get(c.name);
+  if (!now || now.backing !== (p?.name ?? null)) {
+    throw new BackendError(`disk ${disk.vdev}: after the stream node ${c.name} has backing ${now?.backing ?? 'none'}, expected ${p?.name ?? 'none'}`);
+  }
+  const drop = [f.name, ...(f.file ? [f.file] : [])];
+  const dropKey = `drop-nodes:${disk.vdev}`;
+  await journal.intent(dropKey, { vdev: disk.vdev, nodes: drop });
+  for (const n of drop) {
+    if (after.nodes.has(n)) await client.execute('blockdev-del', { 'node-name': n });
+  }
+  await journal.done(dropKey);
+}

@@ -1,0 +1,130 @@
+import { BackendError } from '../../errors.js';
+import type { Disk, Domain } from '../../model/domain.js';
+import type { SnapshotType } from '../../model/policy.js';
+import type { SnapshotDiskRecord } from '../../model/snapshot.js';
+import { QmpClient } from '../../qmp/qmp-client.js';
+import type { CreateRequest, DeleteRequest, MergeCost, Progress, RecoverableBackend, RecoveryReport, RecoveryRequest, StepJournal } from '../backend.js';
+import { createOffline, deleteOffline, estimateOfflineDeleteCost, planOfflineDelete } from './offline.js';
+import { createExternalOnline, type OnlineOptions } from './online-external-create.js';
+import { deleteExternalOnline } from './online-external-delete.js';
+import { createInternalOnline, deleteInternalOnline } from './online-internal.js';
+import { recoverQdisk } from './online-recover.js';
+
+/** How the qdisk backend reaches a live domain's QEMU, and how it adds nodes there. */
+export interface QdiskBackendOptions {
+  /** Opens a QMP session to a running or paused domain's QEMU (the caller's driver knows where). */
+  connect: (domain: Domain) => Promise<QmpClient>;
+  /** Extra online settings: file locking of added nodes (`off` under Xen), test hooks. */
+  online?: OnlineOptions;
+}
+
+/**
+ * Why the qdisk backend cannot snapshot `disk` with `type`, or null. qcow2: internal and external.
+ * raw: refused for both — internal needs qcow2, and an external snapshot would put a qcow2 overlay
+ * at the stable leaf path of a disk the configuration calls raw (a restart would read the qcow2
+ * header as disk data). A raw *base* under a qcow2 leaf is fine: the disk's format is then qcow2.
+ */
+export function qdiskRefusal(disk: Disk, type: SnapshotType): string | null {
+  if (disk.cdrom) return 'CD-ROM drives are not snapshotted';
+  if (disk.readonly) return 'read-only disks are not snapshotted';
+  if (disk.backend === 'phy') return 'phy disks (block devices) cannot be snapshotted';
+  if (disk.backend !== 'qdisk' && disk.backend !== 'standalone') return `backend ${disk.backend} is not served by the qdisk backend`;
+  if (disk.format === 'qcow2') return null;
+  if (disk.format === 'raw') {
+    return type === 'internal'
+      ? 'raw images have no internal snapshots (internal snapshots need qcow2)'
+      : 'raw leaf: an external snapshot would put a qcow2 overlay at the configured path, so the configuration would have to change the disk format to qcow2';
+  }
+  if (disk.format === 'vhd') return "qdisk+vhd is refused: QEMU's vpc driver ignores VHD parents";
+  return `format ${disk.format} is not supported by the qdisk backend`;
+}
+
+/**
+ * The qdisk backend: QMP only for running or paused domains, qemu-img only for shut-off ones
+ * (and only after making sure no QEMU answers on the domain's QMP socket).
+ */
+export class QdiskBackend implements RecoverableBackend {
+  readonly name = 'qdisk' as const;
+
+  constructor(private readonly opts: QdiskBackendOptions) {}
+
+  refusal(disk: Disk, type: SnapshotType): string | null {
+    return qdiskRefusal(disk, type);
+  }
+
+  async create(req: CreateRequest, journal: StepJournal, progress?: Progress): Promise<SnapshotDiskRecord[]> {
+    for (const disk of req.disks) {
+      const why = this.refusal(disk, req.type);
+      if (why) throw new BackendError(`cannot take an ${req.type} snapshot of disk ${disk.vdev} (${disk.path}): ${why}`);
+    }
+    if (req.domain.state === 'shutoff') {
+      await assertNoLiveQemu(req.domain);
+      return createOffline(req, journal);
+    }
+    return this.withClient(req.domain, (client) =>
+      req.type === 'internal'
+        ? createInternalOnline(client, req.disks, req.snapshot, journal, progress)
+        : createExternalOnline(client, req.disks, req.snapshot, journal, progress, this.opts.online),
+    );
+  }
+
+  async delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
+    if (req.domain.state === 'shutoff') {
+      await assertNoLiveQemu(req.domain);
+      return deleteOffline(req, journal, progress);
+    }
+    return this.withClient(req.domain, (client) =>
+      req.type === 'internal'
+        ? deleteInternalOnline(client, req.domain.disks, req.disks, journal, progress)
+        : deleteExternalOnline(client, req.domain.disks, req.disks, journal, progress),
+    );
+  }
+
+  /** Finishes (deletes) or rolls back (creates) an operation a crash interrupted; see online-recover.ts. */
+  async recover(req: RecoveryRequest): Promise<RecoveryReport> {
+    if (req.domain.state === 'shutoff') await assertNoLiveQemu(req.domain); // file-level recovery writes too
+    return recoverQdisk(req, this.opts.connect, this.opts.online?.locking);
+  }
+
+  /**
+   * What deleting the snapshot would copy (read-only, `-U` while running). A running domain's
+   * external delete always streams (see online-external-delete.ts), so its cost is the stream's.
+   */
+  async estimateDeleteCost(req: DeleteRequest): Promise<MergeCost> {
+    if (req.domain.state === 'shutoff' || req.type === 'internal') return estimateOfflineDeleteCost(req);
+    const plans = (await planOfflineDelete(req, { shareRw: true })).filter((p) => p !== null);
+    if (!plans.length) return { method: 'none', bytesToCopy: 0, chainDepthAfter: 0 };
+    return {
+      method: 'stream',
+      bytesToCopy: plans.reduce((n, p) => n + p!.streamBytes, 0),
+      chainDepthAfter: Math.max(...plans.map((p) => p!.chainDepthAfter)),
+    };
+  }
+
+  private async withClient<T>(domain: Domain, fn: (client: QmpClient) => Promise<T>): Promise<T> {
+    const client = await this.opts.connect(domain);
+    try {
+      return await fn(client);
+    } finally {
+      client.close();
+    }
+  }
+}
+
+/**
+ * The offline path's double check: a domain recorded as shut off whose QMP socket still answers
+ * is running after all, and qemu-img must not write its images (nothing else would stop it).
+ */
+export async function assertNoLiveQemu(domain: Domain): Promise<void> {
+  if (!domain.qmp) return;
+  let client: QmpClient;
+  try {
+    client = await QmpClient.connect(domain.qmp, { timeoutMs: 2_000 });
+  } catch {
+    return; // silent socket: no QEMU behind it
+  }
+  client.close();
+  throw new BackendError(
+    `domain "${domain.name}" is recorded as shut off but a QEMU answers on its QMP socket ${domain.qmp}; refusing qemu-img writes to images a running QEMU uses`,
+  );
+}
