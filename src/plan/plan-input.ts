@@ -1,0 +1,27 @@
+import type { Domain } from '../model/domain.js';
+import type { Observed } from '../model/observed.js';
+import type { Policy } from '../model/policy.js';
+import type { RefusalFn } from './snapshotability.js';
+
+/** Limits on one run's deletions. */
+export interface PlanLimits {
+  /** Deletes beyond this many in the run are held back. */
+  maxDeletes: number;
+  /**
+   * Hold back every delete of a domain that would remove more than half of its managed
+   * snapshots (counting the ones created in the run). Default true.
+   */
+  halfGuard?: boolean;
+}
+
+/** Everything plan() reads. Nothing else: no clock, no files, no processes. */
+export interface PlanInput {
+  policies: Policy[];
+  /** Domains to plan; default every domain of `observed.domains`. */
+  domains?: Domain[];
+  observed: Observed;
+  now: Date;
+  limits: PlanLimits;
+  /** Backend matrix; default defaultRefusal. */
+  refusal?: RefusalFn;
+}

@@ -1,0 +1,70 @@
+import { SNAPSHOT_NAME_RE } from '../model/policy.js';
+
+type Check = (v: unknown, path: string) => string | null;
+
+const str: Check = (v, p) => (typeof v === 'string' ? null : `${p} must be a string`);
+const strOrNull: Check = (v, p) => (v === null || typeof v === 'string' ? null : `${p} must be a string or null`);
+const num: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : `${p} must be a number ≥ 0`);
+const oneOf = (...xs: string[]): Check => (v, p) => (xs.includes(v as string) ? null : `${p} must be one of ${xs.join(', ')}`);
+const arrayOf = (c: Check): Check => (v, p) => {
+  if (!Array.isArray(v)) return `${p} must be an array`;
+  for (let i = 0; i < v.length; i++) {
+    const e = c(v[i], `${p}/${i}`);
+    if (e) return e;
+  }
+  return null;
+};
+const object = (fields: Record<string, Check>, optional: Record<string, Check> = {}): Check => (v, p) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p} must be an object`;
+  const o = v as Record<string, unknown>;
+  for (const [k, c] of Object.entries(fields)) {
+    if (!(k in o)) return `${p}/${k} is missing`;
+    const e = c(o[k], `${p}/${k}`);
+    if (e) return e;
+  }
+  for (const [k, c] of Object.entries(optional)) {
+    if (k in o) {
+      const e = c(o[k], `${p}/${k}`);
+      if (e) return e;
+    }
+  }
+  for (const k of Object.keys(o)) if (!(k in fields) && !(k in optional)) return `${p}/${k} is not a plan field`;
+  return null;
+};
+const snapshotName: Check = (v, p) => (typeof v === 'string' && SNAPSHOT_NAME_RE.test(v) ? null : `${p} must be a snapshot name`);
+const iso: Check = (v, p) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? null : `${p} must be an ISO date`);
+const isoOrNull: Check = (v, p) => (v === null ? null : iso(v, p));
+
+const domainRef = object({ key: str, uuid: strOrNull, name: str });
+const findingDomain: Check = (v, p) => (v === null ? null : object({ uuid: strOrNull, name: str })(v, p));
+
+const action = object(
+  {
+    action: oneOf('create', 'delete'),
+    domain: domainRef,
+    policy: strOrNull,
+    snapshot: snapshotName,
+    slot: isoOrNull,
+    mode: oneOf('disk-only', 'live'),
+    type: oneOf('internal', 'external'),
+    disks: arrayOf(str),
+    reason: str,
+  },
+  { merge: object({ method: oneOf('commit', 'stream'), bytesToCopy: num, chainDepthAfter: num }) },
+);
+
+const plan = object({
+  formatVersion: (v, p) => (v === 1 ? null : `${p} must be 1`),
+  at: iso,
+  fingerprint: (v, p) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? null : `${p} must be a sha256 hex digest`),
+  scope: (v, p) => (v === null ? null : arrayOf(str)(v, p)),
+  policies: arrayOf(object({ name: str, revision: strOrNull })),
+  actions: arrayOf(action),
+  kept: arrayOf(object({ domain: domainRef, policy: strOrNull, snapshot: str, rules: arrayOf(str) })),
+  findings: arrayOf(object({ kind: str, domain: findingDomain, message: str })),
+});
+
+/** Null when `data` has exactly the Plan shape, else the first problem with its JSON path. */
+export function checkPlanShape(data: unknown): string | null {
+  return plan(data, '');
+}

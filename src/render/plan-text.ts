@@ -1,0 +1,42 @@
+import type { Plan, PlanAction } from '../plan/plan-types.js';
+import { paint } from './color.js';
+import { formatBytes } from './format-bytes.js';
+import { domainBlocks } from './plan-blocks.js';
+
+/** Options of the human plan view. */
+export interface PlanTextOptions {
+  /** Also list kept snapshots (`=` lines), as `-l` asks. */
+  long: boolean;
+  color: boolean;
+}
+
+/**
+ * The human plan: one block per domain with something to say (`+` create, `-` delete with its
+ * reason, `=` kept with the rules keeping it when long, `!` finding), then the summary line.
+ * Renders only from the Plan object, so it shows exactly what `--json` prints.
+ */
+export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
+  const c = paint(opts.color);
+  const out: string[] = [];
+  for (const b of domainBlocks(plan)) {
+    if (!opts.long && b.actions.length === 0 && b.findings.length === 0) continue;
+    const title = b.domain ? `${b.domain.name}${b.domain.uuid ? ` (${b.domain.uuid})` : ''}` : 'host';
+    out.push(c.bold(`${title}:`));
+    for (const a of b.actions) {
+      out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${details(a)}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${details(a)}: ${a.reason}`));
+    }
+    if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})`));
+    for (const f of b.findings) out.push(c.yellow(`  ! ${f.kind}: ${f.message}`));
+    out.push('');
+  }
+  const creates = plan.actions.filter((a) => a.action === 'create').length;
+  const deletes = plan.actions.length - creates;
+  out.push(c.bold(`Plan: ${creates} to create, ${deletes} to delete, ${plan.findings.length} findings.`));
+  return `${out.join('\n')}\n`;
+}
+
+function details(a: PlanAction): string {
+  const parts = [a.policy ?? 'manual', a.mode, a.type, a.disks.join(',') || 'no disks'];
+  if (a.merge) parts.push(`${a.merge.method} ${formatBytes(a.merge.bytesToCopy)}, chain depth ${a.merge.chainDepthAfter} after`);
+  return `[${parts.join('; ')}]`;
+}
