@@ -69,3 +69,33 @@ export function frozenImagePath(leaf: string, snapshot: string): string {
   const ext = dot > 0 ? base.slice(dot) : '';
   return `${dir}${stem}@${snapshot}${ext}`;
 }
+
+/** One journaled step handed back to the backend that wrote it; `done` false = was in flight. */
+export interface RecoveryStep {
+  step: string;
+  detail: Record<string, unknown>;
+  done: boolean;
+}
+
+/** An operation a crash interrupted, as recovery hands it to the backend that ran it. */
+export interface RecoveryRequest {
+  action: 'create' | 'delete';
+  domain: Domain;
+  snapshot: string;
+  type: SnapshotType;
+  steps: RecoveryStep[];
+}
+
+/**
+ * What recovery did: creates are rolled back (or 'kept' when undoing would lose guest writes),
+ * deletes are finished. Recovery is idempotent: a second run reports 'nothing-to-do'.
+ */
+export interface RecoveryReport {
+  outcome: 'rolled-back' | 'finished' | 'kept' | 'nothing-to-do';
+  messages: string[];
+}
+
+/** A backend that can finish or undo its own interrupted operations. */
+export interface RecoverableBackend extends SnapshotBackend {
+  recover(req: RecoveryRequest): Promise<RecoveryReport>;
+}

@@ -16,5 +16,7 @@ export interface Command {
   summary: string;
   /** Full help text: usage line(s), then options. */
   help: string;
+  /** Not listed in `xensnap --help` (developer tools such as `lab`). */
+  hidden?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }

@@ -8,8 +8,9 @@ import { BackendError, FormatError, UserInputError } from '../errors.js';
 const DEFAULT_CONFIG = '/etc/xensnap/config.yaml';
 
 function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const listed = commands.filter((c) => !c.hidden);
+  const width = Math.max(...listed.map((c) => c.name.length));
+  const lines = listed.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     'usage: xensnap [--config FILE] COMMAND [ARGS...]',
     '',
@@ -94,6 +95,11 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // a reader that goes away (`xensnap list | head`) is not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {
       process.exitCode = code;

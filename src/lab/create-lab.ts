@@ -2,6 +2,7 @@ import { mkdir, writeFile, readFile, rm, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { run } from '../util/exec.js';
 import { qemuArgv } from './qemu-argv.js';
+import { QmpClient } from '../qmp/qmp-client.js';
 
 /** What `lab create` built: paths the demo and tests use. */
 export interface Lab {
@@ -81,6 +82,13 @@ export async function createLab(dirArg: string): Promise<Lab> {
     pidFile,
   ]);
   const qemuPid = Number((await readFile(pidFile, 'utf8')).trim());
+  // -S holds the CPUs; the lab's web-3 is a running domain
+  const client = await QmpClient.connect(qmp);
+  try {
+    await client.execute('cont');
+  } finally {
+    client.close();
+  }
 
   await writeFile(join(dir, 'qemu-domains.yaml'), `domains:
   - name: web-3

@@ -11,6 +11,8 @@ export interface ChainMember {
   allocatedBytes: number;
   /** The backing/parent path as resolved (absolute), or null at the base. */
   backing: string | null;
+  /** This image's own internal snapshot table (qcow2), when it has entries. */
+  internal?: InternalSnapshotInfo[];
 }
 
 /** An internal snapshot found in a qcow2 image's snapshot table. */
@@ -23,6 +25,7 @@ export interface InternalSnapshotInfo {
   diskSize: number | null;
 }
 
+/** A disk's chain, leaf first. `internal` is the leaf's own table (chain[0].internal). */
 export interface ObservedDisk {
   vdev: string;
   leaf: string;

@@ -8,6 +8,8 @@ export interface SnapshotDiskRecord {
   backend: DiskBackend;
   /** internal snapshots: the tag in the qcow2 snapshot table. */
   tag?: string;
+  /** internal snapshots: the image holding the tag, when it is a frozen image below the leaf. */
+  image?: string;
   /** external snapshots: the frozen image path (the old leaf renamed). */
   frozenPath?: string;
 }

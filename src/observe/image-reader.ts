@@ -8,6 +8,8 @@ export interface ImageFacts {
   allocatedBytes: number;
   /** Absolute path of the backing file / VHD parent, or null at the base. */
   backing: string | null;
+  /** The backing file's format as the image names it (qcow2 header extension), if it does. */
+  backingFormat: string | null;
   /** qcow2 internal snapshot table (empty for other formats). */
   internal: InternalSnapshotInfo[];
   /** inode identity, to spot two names for one file. */
@@ -16,7 +18,12 @@ export interface ImageFacts {
   mtimeMs: number;
 }
 
-/** Reads one image. Throws FormatError for corrupt images, a NodeJS error (ENOENT…) for missing ones. */
+/**
+ * Reads one image. `format` is what the configuration (for a leaf) or the child image (for a
+ * backing file) says the image is: a reader never second-guesses a stated `raw` by looking at the
+ * content, since a guest can write any header into a raw disk. Throws FormatError for corrupt
+ * images or a format mismatch, a NodeJS error (ENOENT…) for missing ones.
+ */
 export interface ImageReader {
-  read(path: string): Promise<ImageFacts>;
+  read(path: string, format: string | null): Promise<ImageFacts>;
 }

@@ -5,8 +5,6 @@ import type { ObservedSnapshot, SnapshotDiskRecord, SnapshotRecord } from '../mo
 /** One disk of a domain as observation read it, with the extra facts the join needs. */
 export interface DiskReading {
   disk: ObservedDisk;
-  /** Internal snapshots of frozen images below the leaf, by image path. */
-  frozenInternal: Map<string, InternalSnapshotInfo[]>;
   /** mtime of each chain member, by path. */
   mtimes: Map<string, number>;
 }
@@ -43,7 +41,7 @@ export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]
       if (record.type === 'internal') {
         const tag = rd.tag ?? record.name;
         claimedTags.add(`${rd.vdev}\0${tag}`);
-        const tables = [reading.disk.internal, ...reading.frozenInternal.values()];
+        const tables = [reading.disk.internal, ...reading.disk.chain.slice(1).map((m) => m.internal ?? [])];
         if (!tables.some((t) => t.some((s) => s.name === tag))) {
           findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": internal snapshot "${tag}" is missing from ${reading.disk.leaf} (${rd.vdev})` });
         }
@@ -77,18 +75,22 @@ function foreignInternal(input: JoinInput, claimed: Set<string>, findings: Findi
   const who = { uuid: input.domain.uuid, name: input.domain.name };
   const byName = new Map<string, { createdSec: number; disks: SnapshotDiskRecord[] }>();
   for (const { disk } of input.disks) {
-    const format = disk.chain[0]?.format ?? 'qcow2';
     const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
-    for (const s of disk.internal) {
-      if (claimed.has(`${disk.vdev}\0${s.name}`)) continue;
-      const entry = byName.get(s.name) ?? { createdSec: s.dateSec, disks: [] };
-      entry.createdSec = Math.min(entry.createdSec, s.dateSec);
-      if (!entry.disks.some((d) => d.vdev === disk.vdev)) entry.disks.push({ vdev: disk.vdev, format, backend, tag: s.name });
-      byName.set(s.name, entry);
+    // the leaf's table, then tables of frozen images (tags taken before an external snapshot)
+    const tables: [string | null, InternalSnapshotInfo[]][] = [[null, disk.internal], ...disk.chain.slice(1).map((m): [string, InternalSnapshotInfo[]] => [m.path, m.internal ?? []])];
+    for (const [image, table] of tables) {
+      const format = disk.chain.find((m) => m.path === (image ?? disk.leaf))?.format ?? 'qcow2';
+      for (const s of table) {
+        if (claimed.has(`${disk.vdev}\0${s.name}`)) continue;
+        const entry = byName.get(s.name) ?? { createdSec: s.dateSec, disks: [] };
+        entry.createdSec = Math.min(entry.createdSec, s.dateSec);
+        if (!entry.disks.some((d) => d.vdev === disk.vdev)) entry.disks.push({ vdev: disk.vdev, format, backend, tag: s.name, ...(image ? { image } : {}) });
+        byName.set(s.name, entry);
+      }
     }
   }
   return [...byName].map(([name, e]) => {
-    findings.push({ kind: 'drift-unrecorded', domain: who, message: `internal snapshot "${name}" on ${e.disks.map((d) => d.vdev).join(', ')} has no xensnap record (foreign)` });
+    findings.push({ kind: 'drift-unrecorded', domain: who, message: `internal snapshot "${name}" on ${e.disks.map((d) => d.vdev + (d.image ? ` (in ${d.image})` : '')).join(', ')} has no xensnap record (foreign)` });
     return { domainKey: input.domain.key, name, createdAt: new Date(e.createdSec * 1000).toISOString(), managed: false, record: null, type: 'internal' as const, disks: e.disks };
   });
 }

@@ -17,6 +17,11 @@ export interface ObserveDeps {
   records: RecordSource;
   /** Domains observed at once. */
   concurrency?: number;
+  /**
+   * For a running or paused domain: a reader over its live interface (QMP), and a close
+   * function. null when the domain has none (observation then reads the files read-only).
+   */
+  live?: (domain: Domain) => Promise<{ reader: ImageReader; close(): void } | null>;
 }
 
 /** Disks observation looks at: not CD-ROMs, not empty drives. */
@@ -24,19 +29,37 @@ function observable(domain: Domain) {
   return domain.disks.filter((d) => !d.cdrom && d.path !== '');
 }
 
-async function observeDomain(domain: Domain, deps: ObserveDeps) {
+async function readDisks(domain: Domain, reader: ImageReader, findings: Finding[]): Promise<DiskReading[]> {
   const who = { uuid: domain.uuid, name: domain.name };
-  const findings: Finding[] = [];
   const readings: DiskReading[] = [];
   for (const disk of observable(domain)) {
     if (disk.backend === 'phy') {
-      readings.push({ disk: { vdev: disk.vdev, leaf: disk.path, chain: [], internal: [] }, frozenInternal: new Map(), mtimes: new Map() });
+      readings.push({ disk: { vdev: disk.vdev, leaf: disk.path, chain: [], internal: [] }, mtimes: new Map() });
       continue;
     }
-    const chain = await readChain(disk.path, deps.reader);
+    const chain = await readChain(disk.path, disk.format, reader);
     for (const p of chain.problems) findings.push({ kind: p.kind, domain: who, message: `${disk.vdev}: ${p.message}` });
     const od: ObservedDisk = { vdev: disk.vdev, leaf: disk.path, chain: chain.chain, internal: chain.internal };
-    readings.push({ disk: od, frozenInternal: chain.frozenInternal, mtimes: chain.mtimes });
+    readings.push({ disk: od, mtimes: chain.mtimes });
+  }
+  return readings;
+}
+
+async function observeDomain(domain: Domain, deps: ObserveDeps) {
+  const who = { uuid: domain.uuid, name: domain.name };
+  const findings: Finding[] = [];
+  let live: { reader: ImageReader; close(): void } | null = null;
+  if (domain.state !== 'shutoff' && deps.live) {
+    live = await deps.live(domain).catch((err: Error) => {
+      findings.push({ kind: 'info', domain: who, message: `live block graph unavailable (${err.message}); images read from disk` });
+      return null;
+    });
+  }
+  let readings: DiskReading[];
+  try {
+    readings = await readDisks(domain, live?.reader ?? deps.reader, findings);
+  } finally {
+    live?.close();
   }
   const { records, problems } = await deps.records.read(domain.key);
   const joined = joinSnapshots({ domain, disks: readings, records, recordProblems: problems });

@@ -8,18 +8,17 @@ export const MAX_CHAIN_LENGTH = 256;
 export interface ChainReading {
   chain: ChainMember[];
   internal: InternalSnapshotInfo[];
-  /** Internal snapshots of the frozen images below the leaf, by path. */
-  frozenInternal: Map<string, InternalSnapshotInfo[]>;
   /** mtime of each chain member, by path. */
   mtimes: Map<string, number>;
   problems: { kind: 'chain-error' | 'corrupt-image'; message: string }[];
 }
 
 /** Walks backing/parent links from the leaf; detects loops, missing files and corrupt images. */
-export async function readChain(leaf: string, reader: ImageReader): Promise<ChainReading> {
-  const result: ChainReading = { chain: [], internal: [], frozenInternal: new Map(), mtimes: new Map(), problems: [] };
+export async function readChain(leaf: string, leafFormat: string, reader: ImageReader): Promise<ChainReading> {
+  const result: ChainReading = { chain: [], internal: [], mtimes: new Map(), problems: [] };
   const seen = new Set<string>();
   let path: string | null = leaf;
+  let format: string | null = leafFormat;
   while (path !== null) {
     if (result.chain.length >= MAX_CHAIN_LENGTH) {
       result.problems.push({ kind: 'chain-error', message: `${leaf}: chain longer than ${MAX_CHAIN_LENGTH} images` });
@@ -27,7 +26,7 @@ export async function readChain(leaf: string, reader: ImageReader): Promise<Chai
     }
     let facts;
     try {
-      facts = await reader.read(path);
+      facts = await reader.read(path, format);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') {
@@ -50,11 +49,12 @@ export async function readChain(leaf: string, reader: ImageReader): Promise<Chai
       virtualSize: facts.virtualSize,
       allocatedBytes: facts.allocatedBytes,
       backing: facts.backing,
+      ...(facts.internal.length ? { internal: facts.internal } : {}),
     });
     result.mtimes.set(path, facts.mtimeMs);
     if (result.chain.length === 1) result.internal = facts.internal;
-    else if (facts.internal.length) result.frozenInternal.set(path, facts.internal);
     path = facts.backing;
+    format = facts.backingFormat;
   }
   return result;
 }

@@ -72,11 +72,11 @@ export function renderListTree(observed: Observed): string {
         const owner = snaps.find((s) => s.disks.some((x) => x.vdev === disk.vdev && x.frozenPath === m.path));
         const label = i === 0 ? 'leaf' : owner ? `${owner.name} [${snapshotOrigin(owner)}]` : 'unrecorded';
         out.push(`  ${'  '.repeat(i)}└─ ${m.path} ${m.format} ${label}`);
+        for (const t of (i === 0 ? disk.internal : m.internal) ?? []) {
+          const owner = snaps.find((s) => s.type === 'internal' && s.disks.some((x) => x.vdev === disk.vdev && (x.tag ?? s.name) === t.name));
+          out.push(`  ${'  '.repeat(i)}   • internal "${t.name}" [${owner ? snapshotOrigin(owner) : 'unrecorded'}]`);
+        }
       });
-      for (const t of disk.internal) {
-        const owner = snaps.find((s) => s.type === 'internal' && s.disks.some((x) => x.vdev === disk.vdev && x.tag === t.name));
-        out.push(`     • internal "${t.name}"${owner ? ` [${snapshotOrigin(owner)}]` : ''}`);
-      }
     }
   }
   return out.join('\n') + '\n';

@@ -30,7 +30,6 @@ function member(path: string, backing: string | null, allocatedBytes = 1000) {
 function reading(vdev: string, chain: ReturnType<typeof member>[], internal: { name: string; dateSec: number }[]): DiskReading {
   return {
     disk: { vdev, leaf: chain[0]!.path, chain, internal: internal.map((s, i) => ({ id: String(i + 1), name: s.name, dateSec: s.dateSec, dateNsec: 0, vmStateSize: 0, diskSize: 1 << 20 })) },
-    frozenInternal: new Map(),
     mtimes: new Map(chain.map((m) => [m.path, Date.UTC(2026, 10, 1)])),
   };
 }
@@ -92,4 +91,21 @@ test('foreign names come from the frozen-image naming scheme when present', () =
   assert.equal(foreignNameOf('/a/disk@s1.2'), 's1');
   assert.equal(foreignNameOf('/a/base-template.qcow2'), 'base-template');
   assert.equal(foreignNameOf('/a/base'), 'base');
+});
+
+test('a tag inside a frozen image (taken before an external snapshot) stays visible', () => {
+  const leaf = '/img/web-3-xvda.qcow2';
+  const frozen = '/img/web-3-xvda@s1.qcow2';
+  const r = reading('xvda', [member(leaf, frozen), member(frozen, null)], []);
+  r.disk.chain[1]!.internal = [{ id: '1', name: 'golden', dateSec: 1_700_000_000, dateNsec: 0, vmStateSize: 0, diskSize: null }];
+  const managed = record('s1', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: frozen }]);
+  const claimed = record('old-internal', 'internal', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', tag: 'kept-tag' }]);
+  r.disk.chain[1]!.internal!.push({ id: '2', name: 'kept-tag', dateSec: 1_700_000_001, dateNsec: 0, vmStateSize: 0, diskSize: null });
+  const { snapshots, findings } = joinSnapshots({ domain, disks: [r, reading('xvdb', [member('/img/web-3-xvdb.qcow2', null)], [])], records: [managed, claimed], recordProblems: [] });
+  assert.deepEqual(snapshots.map((s) => [s.name, s.managed, s.disks]), [
+    ['golden', false, [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', tag: 'golden', image: frozen }]],
+    ['old-internal', true, claimed.disks],
+    ['s1', true, managed.disks],
+  ]);
+  assert.deepEqual(findings.map((f) => f.message), [`internal snapshot "golden" on xvda (in ${frozen}) has no xensnap record (foreign)`]);
 });

@@ -128,14 +128,26 @@ test('bad arguments exit 1 with the usage; help describes the command', async ()
   const r = await cli(['validate', '--jsn']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^xensnap validate: Unknown option '--jsn'/);
-  assert.match(r.stderr, /usage: xensnap validate \[PATH\.\.\.\] \[--json\]/);
+  assert.match(r.stderr, /usage: xensnap validate \[PATH\.\.\.\] \[-l\|--long\] \[--json\]/);
   const h = await cli(['help', 'validate']);
   assert.equal(h.code, 0);
-  assert.match(h.stdout, /^usage: xensnap validate \[PATH\.\.\.\] \[--json\]\n/);
+  assert.match(h.stdout, /^usage: xensnap validate \[PATH\.\.\.\] \[-l\|--long\] \[--json\]\n/);
   assert.match(h.stdout, /never writes anything/);
 });
 
 test('a missing path is a diagnostic with exit 1', async () => {
   const r = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', '/nonexistent/policies']);
   assert.deepEqual(r, { code: 1, stdout: '', stderr: '/nonexistent/policies:1:1: cannot read: no such file or directory\n' });
+});
+
+test('validate -l prints the valid policies as a table before the count', async () => {
+  const r = await cli(['validate', '-l', join(REPO_ROOT, 'examples', 'policies', 'lab-internal.yaml')]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, [
+    'POLICY        SELECTS                                     DISKS  SCHEDULE     TIMEZONE  MODE       TYPE      RETENTION         ON REMOVAL',
+    'lab-internal  lab-* 3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10  all    */5 * * * *  UTC       disk-only  internal  last=6 hourly=12  Delete',
+    '',
+    '1 policy valid',
+    '',
+  ].join('\n'));
 });

@@ -3,8 +3,9 @@ import type { Command, CommandContext } from '../command.js';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../../model/diagnostic.js';
 import { loadHostConfig } from '../../config/load-host-config.js';
 import { loadPolicies } from '../../policy/load-policies.js';
+import { renderPolicyTable } from '../../render/policy-table.js';
 
-const HELP = `usage: xensnap validate [PATH...] [--json]
+const HELP = `usage: xensnap validate [PATH...] [-l|--long] [--json]
 
 Checks snapshot policy files: YAML syntax, the schema
 (policies/schema/snapshot-policy.schema.json), and the rules beyond it (unique names across
@@ -19,7 +20,8 @@ Prints "N policies valid" and exits 0, or prints every problem as file:line:col:
 sorted, on stderr and exits 1.
 
 options:
-  --json   print {formatVersion: 1, valid, policies: [names], diagnostics: [...]} on stdout
+  -l, --long   also print the valid policies as a table
+  --json       print {formatVersion: 1, valid, policies: [names], diagnostics: [...]} on stdout
 `;
 
 /** `xensnap validate`: the policy check for pre-merge CI and for the host. */
@@ -30,7 +32,7 @@ export const validateCommand: Command = {
   async run(ctx: CommandContext) {
     let parsed;
     try {
-      parsed = parseArgs({ args: ctx.args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: ctx.args, options: { json: { type: 'boolean' }, long: { type: 'boolean', short: 'l' } }, allowPositionals: true, strict: true });
     } catch (err) {
       ctx.stderr.write(`xensnap validate: ${(err as Error).message}\n${HELP}`);
       return 1;
@@ -57,6 +59,7 @@ export const validateCommand: Command = {
       ctx.stderr.write(diagnostics.map((d) => formatDiagnostic(d) + '\n').join(''));
       return 1;
     }
+    if (parsed.values.long && result.policies.length) ctx.stdout.write(renderPolicyTable(result.policies) + '\n');
     const n = result.policies.length;
     ctx.stdout.write(`${n} ${n === 1 ? 'policy' : 'policies'} valid\n`);
     return 0;

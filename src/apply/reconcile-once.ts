@@ -1,0 +1,128 @@
+import type { HostConfig } from '../model/host-config.js';
+import type { Policy } from '../model/policy.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { SnapshotBackend } from '../backends/backend.js';
+import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
+import type { Domain } from '../model/domain.js';
+import type { Observed } from '../model/observed.js';
+import { observeHost } from '../observe/observe-host.js';
+import { plan } from '../plan/plan.js';
+import { backendRefusal } from '../backends/backend-refusal.js';
+import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
+import { executePlan } from './execute-plan.js';
+import { recoverPending } from './recover-pending.js';
+import { hostBackends } from './host-backends.js';
+
+/** One reconcile run, as the loop, `status` and metrics see it. */
+export interface ReconcileReport {
+  startedAt: string;
+  finishedAt: string;
+  recovered: string[];
+  plan: Plan;
+  results: ActionResult[];
+  heldBack: number;
+  ok: boolean;
+  error: string | null;
+}
+
+/** The metadata store as the executor and recovery use it. */
+export const recordStore = {
+  write: async (stateDir: string, record: Parameters<typeof writeRecord>[1], key: string) => {
+    await writeRecord(stateDir, record, key);
+  },
+  remove: async (stateDir: string, key: string, name: string) => {
+    await deleteRecord(stateDir, key, name);
+  },
+  exists: async (stateDir: string, key: string, name: string) => (await readRecord(stateDir, key, name).catch(() => null)) !== null,
+};
+
+export interface ReconcileOptions {
+  config: HostConfig;
+  policies: Policy[];
+  now: Date;
+  signal?: AbortSignal;
+  onEvent?: (e: ExecEvent) => void;
+  /** Overrides config.limits.maxDeletes for this run. */
+  maxDeletes?: number;
+  backends?: Record<'qdisk' | 'blktap', SnapshotBackend>;
+}
+
+/** The host after recovery: what the plan is made against. */
+export interface RecoveredHost {
+  domains: Domain[];
+  observed: Observed;
+  recovered: string[];
+  /** Domain keys whose interrupted work could not be resolved: never planned this run. */
+  blocked: Set<string>;
+}
+
+/**
+ * Recovery first (journals of interrupted work), then observation — again if recovery changed
+ * anything — so a plan is always made against the state recovery left.
+ */
+export async function recoverAndObserve(config: HostConfig, backends: Record<'qdisk' | 'blktap', SnapshotBackend>): Promise<RecoveredHost> {
+  const first = await observeHost(config);
+  const recovery = await recoverPending({ stateDir: config.stateDir, domains: first.domains, backends, records: recordStore });
+  const { domains, observed } = recovery.recovered.length ? await observeHost(config) : first;
+  const blocked = new Set(recovery.unresolved.map((u) => u.domainKey));
+  for (const u of recovery.unresolved) {
+    const d = domains.find((x) => x.key === u.domainKey);
+    observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: `interrupted work not recovered: ${u.message}` });
+  }
+  return { domains, observed, recovered: recovery.recovered, blocked };
+}
+
+/** The plan for a recovered host, with the backends' own snapshotability matrix. */
+export function planHost(host: RecoveredHost, policies: Policy[], now: Date, maxDeletes: number): Plan {
+  return plan({
+    policies,
+    observed: host.observed,
+    domains: host.domains.filter((d) => !host.blocked.has(d.key)),
+    now,
+    limits: { maxDeletes },
+    refusal: backendRefusal,
+  });
+}
+
+/** Runs actions against a recovered host through the executor. */
+export function executeOnHost(
+  actions: ExecAction[],
+  host: RecoveredHost,
+  opts: { config: HostConfig; policies: Policy[]; backends: Record<'qdisk' | 'blktap', SnapshotBackend>; signal?: AbortSignal; onEvent?: (e: ExecEvent) => void },
+): Promise<ActionResult[]> {
+  return executePlan(actions, {
+    stateDir: opts.config.stateDir,
+    domains: host.domains,
+    snapshots: host.observed.snapshots,
+    policies: opts.policies,
+    backends: opts.backends,
+    concurrency: opts.config.limits.concurrency,
+    now: () => new Date(),
+    records: recordStore,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+/**
+ * recover → observe → plan → apply, once, as the reconcile loop runs it. The caller holds the
+ * instance lock. Domains whose interrupted work recovery could not resolve are left out.
+ */
+export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileReport> {
+  const startedAt = new Date().toISOString();
+  const backends = opts.backends ?? hostBackends(opts.config);
+  const host = await recoverAndObserve(opts.config, backends);
+  const result = planHost(host, opts.policies, opts.now, opts.maxDeletes ?? opts.config.limits.maxDeletes);
+  const results = opts.signal?.aborted ? [] : await executeOnHost(result.actions, host, { ...opts, backends });
+  const failed = results.filter((r) => r.status === 'failed');
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    recovered: host.recovered,
+    plan: result,
+    results,
+    heldBack: result.findings.filter((f) => f.kind === 'held-back').length,
+    ok: failed.length === 0 && host.blocked.size === 0,
+    error: failed.length ? failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`).join('; ') : null,
+  };
+}

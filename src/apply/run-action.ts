@@ -1,0 +1,108 @@
+import type { Domain } from '../model/domain.js';
+import type { Policy } from '../model/policy.js';
+import type { ObservedSnapshot, SnapshotRecord, SnapshotDiskRecord } from '../model/snapshot.js';
+import { METADATA_FORMAT_VERSION } from '../model/snapshot.js';
+import type { SnapshotBackend } from '../backends/backend.js';
+import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
+import { OperationJournal } from './journal.js';
+
+export interface ActionDeps {
+  stateDir: string;
+  snapshots: ObservedSnapshot[];
+  policies: Policy[];
+  backends: Record<'qdisk' | 'blktap', SnapshotBackend>;
+  now: () => Date;
+  onEvent?: (e: ExecEvent) => void;
+  records: {
+    write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
+    remove(stateDir: string, domainKey: string, name: string): Promise<void>;
+  };
+}
+
+/** qdisk for every disk but tap ones. */
+export function backendNameOf(backend: string): 'qdisk' | 'blktap' {
+  return backend === 'tap' ? 'blktap' : 'qdisk';
+}
+
+/** The single backend all the action's disks use, or an error: one snapshot never spans two. */
+function pickBackend(names: string[], deps: ActionDeps): SnapshotBackend {
+  const set = new Set(names.map(backendNameOf));
+  if (set.size !== 1) throw new Error(`its disks use both the qdisk and the blktap backend; one snapshot must stay within one backend`);
+  return deps.backends[[...set][0]!];
+}
+
+function buildRecord(a: ExecAction, domain: Domain, disks: SnapshotDiskRecord[], deps: ActionDeps): SnapshotRecord {
+  const policy = a.policy ? deps.policies.find((p) => p.name === a.policy) : undefined;
+  return {
+    formatVersion: METADATA_FORMAT_VERSION,
+    name: a.snapshot,
+    description: a.description ?? policy?.description ?? '',
+    domain: { uuid: domain.uuid, name: domain.name },
+    createdAt: deps.now().toISOString(),
+    slot: a.slot,
+    policy: a.policy,
+    policyRevision: policy?.revision ?? null,
+    deletionPolicy: policy?.deletionPolicy ?? 'Retain',
+    managedBy: 'xensnap',
+    mode: a.mode,
+    type: a.type,
+    domainState: domain.state,
+    memoryFile: null,
+    pinned: a.pin ?? false,
+    disks,
+  };
+}
+
+async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
+  if (a.mode === 'live') throw new Error('live snapshots (memory + disks) are not available in this build; use mode disk-only');
+  const disks = domain.disks.filter((d) => a.disks.includes(d.vdev));
+  const missing = a.disks.filter((v) => !disks.some((d) => d.vdev === v));
+  if (missing.length) throw new Error(`the domain has no disk ${missing.join(', ')}`);
+  const backend = pickBackend(disks.map((d) => d.backend), deps);
+  const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
+  const made = await backend.create({ domain, disks, snapshot: a.snapshot, type: a.type }, journal, progress);
+  // the record is written only after the backend confirmed: a record always means a snapshot
+  await journal.intent('write-record', { domainKey: domain.key, snapshot: a.snapshot });
+  await deps.records.write(deps.stateDir, buildRecord(a, domain, made, deps), domain.key);
+  await journal.done('write-record');
+}
+
+async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
+  const snap = deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot);
+  if (!snap) throw new Error(`snapshot ${a.snapshot} was not observed on ${domain.name}`);
+  if (!snap.managed) throw new Error(`snapshot ${a.snapshot} is foreign: xensnap never deletes it`);
+  const backend = pickBackend(snap.disks.map((d) => d.backend), deps);
+  const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
+  await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks }, journal, progress);
+  await journal.intent('remove-record', { domainKey: domain.key, snapshot: a.snapshot });
+  await deps.records.remove(deps.stateDir, domain.key, a.snapshot);
+  await journal.done('remove-record');
+}
+
+/**
+ * Runs one action under its own journal. On failure the backend has already undone its part
+ * (creates are atomic); the journal is ended so recovery does not redo it — unless the failure
+ * left work recovery must finish, which backends signal by throwing with `needsRecovery`.
+ */
+export async function runAction(a: ExecAction, domain: Domain, deps: ActionDeps): Promise<ActionResult> {
+  const started = Date.now();
+  const journal = await OperationJournal.begin(deps.stateDir, {
+    action: a.action,
+    domainKey: domain.key,
+    domainName: domain.name,
+    snapshot: a.snapshot,
+    backend: a.disks.length ? backendNameOf(domain.disks.find((d) => d.vdev === a.disks[0])?.backend ?? 'qdisk') : 'qdisk',
+    detail: { type: a.type, mode: a.mode, disks: a.disks, domainState: domain.state },
+  });
+  try {
+    if (a.action === 'create') await create(a, domain, deps, journal);
+    else await remove(a, domain, deps, journal);
+    await journal.end();
+    return { action: a, status: 'ok', message: null, durationMs: Date.now() - started };
+  } catch (err) {
+    const e = err as Error & { needsRecovery?: boolean };
+    if (e.needsRecovery) await journal.abandon();
+    else await journal.end();
+    return { action: a, status: 'failed', message: e.message, durationMs: Date.now() - started };
+  }
+}

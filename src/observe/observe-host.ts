@@ -1,0 +1,39 @@
+import type { Domain } from '../model/domain.js';
+import type { HostConfig } from '../model/host-config.js';
+import type { Observed } from '../model/observed.js';
+import { loadInventory } from '../inventory/load-inventory.js';
+import { qmpLiveProbe } from '../hypervisor/qemu/qmp-live-probe.js';
+import { observe } from './observe.js';
+import { qmpImageReader } from './qmp-image-reader.js';
+import { nativeImageReader } from './native-image-reader.js';
+import { QmpClient } from '../qmp/qmp-client.js';
+import { readDomainRecords } from '../state/index.js';
+import { UserInputError } from '../errors.js';
+
+/** Inventory + observation of this host, optionally narrowed to some domain names. */
+export async function observeHost(config: HostConfig, onlyNames: string[] = []): Promise<{ domains: Domain[]; observed: Observed }> {
+  const inv = await loadInventory(config, { probe: qmpLiveProbe() });
+  let domains = inv.domains;
+  if (onlyNames.length) {
+    const unknown = onlyNames.filter((n) => !domains.some((d) => d.name === n));
+    if (unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} on this host`);
+    domains = domains.filter((d) => onlyNames.includes(d.name));
+  }
+  const observed = await observe(domains, {
+    reader: nativeImageReader,
+    records: { read: (key) => readDomainRecords(config.stateDir, key) },
+    concurrency: config.limits.concurrency * 2,
+    live: async (domain) => {
+      if (!domain.qmp) return null;
+      const client = await QmpClient.connect(domain.qmp, { timeoutMs: 5000 });
+      try {
+        return { reader: await qmpImageReader(client, nativeImageReader), close: () => client.close() };
+      } catch (err) {
+        client.close();
+        throw err;
+      }
+    },
+  });
+  observed.findings.unshift(...inv.findings.filter((f) => !onlyNames.length || (f.domain && onlyNames.includes(f.domain.name))));
+  return { domains, observed };
+}
