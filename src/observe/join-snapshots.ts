@@ -14,6 +14,8 @@ export interface JoinInput {
   disks: DiskReading[];
   records: SnapshotRecord[];
   recordProblems: { file: string; message: string }[];
+  /** Frozen images that exist off every current chain (a side branch after a revert). */
+  sideBranch?: Set<string>;
 }
 
 /**
@@ -49,7 +51,9 @@ export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]
         const frozen = rd.frozenPath ?? '';
         claimedFiles.add(frozen);
         const member = reading.disk.chain.slice(1).find((m) => m.path === frozen);
-        if (!member) {
+        if (!member && input.sideBranch?.has(frozen)) {
+          findings.push({ kind: 'info', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is on a side branch, not under the current leaf of ${rd.vdev} (after a revert); it cannot be merged away until it is reverted to or removed by hand` });
+        } else if (!member) {
           findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is not in the chain of ${reading.disk.leaf} (${rd.vdev})` });
         } else sizeBytes += member.allocatedBytes;
       }

@@ -9,6 +9,7 @@ import { nativeImageReader } from './native-image-reader.js';
 import { QmpClient } from '../qmp/qmp-client.js';
 import { readDomainRecords } from '../state/index.js';
 import { UserInputError } from '../errors.js';
+import { attachCapacity } from './free-space.js';
 
 /** Inventory + observation of this host, optionally narrowed to some domain names. */
 export async function observeHost(config: HostConfig, onlyNames: string[] = []): Promise<{ domains: Domain[]; observed: Observed }> {
@@ -34,6 +35,8 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
       }
     },
   });
+  // free space is measured after the chains are read, so every image's filesystem is known
+  await attachCapacity(observed, config.stateDir, config.limits);
   observed.findings.unshift(...inv.findings.filter((f) => !onlyNames.length || (f.domain && onlyNames.includes(f.domain.name))));
   return { domains, observed };
 }

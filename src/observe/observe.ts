@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { Finding, Observed, ObservedDisk, ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
@@ -45,6 +46,21 @@ async function readDisks(domain: Domain, reader: ImageReader, findings: Finding[
   return readings;
 }
 
+/**
+ * Frozen images that records name, that exist, but that no disk's current chain contains: after a
+ * revert the newer snapshots sit on a side branch of the chain tree. They are not drift.
+ */
+async function frozenImagesOffChain(records: SnapshotRecord[], readings: DiskReading[]): Promise<Set<string>> {
+  const inChains = new Set(readings.flatMap((r) => r.disk.chain.map((m) => m.path)));
+  const wanted = records.flatMap((r) => r.disks.map((d) => d.frozenPath ?? '')).filter((p) => p && !inChains.has(p));
+  const found = new Set<string>();
+  for (const path of wanted) {
+    const st = await stat(path).catch(() => null);
+    if (st?.isFile()) found.add(path);
+  }
+  return found;
+}
+
 async function observeDomain(domain: Domain, deps: ObserveDeps) {
   const who = { uuid: domain.uuid, name: domain.name };
   const findings: Finding[] = [];
@@ -62,7 +78,8 @@ async function observeDomain(domain: Domain, deps: ObserveDeps) {
     live?.close();
   }
   const { records, problems } = await deps.records.read(domain.key);
-  const joined = joinSnapshots({ domain, disks: readings, records, recordProblems: problems });
+  const sideBranch = await frozenImagesOffChain(records, readings);
+  const joined = joinSnapshots({ domain, disks: readings, records, recordProblems: problems, sideBranch });
   return {
     observedDomain: { domain, disks: readings.map((r) => r.disk) } satisfies ObservedDomain,
     snapshots: joined.snapshots,

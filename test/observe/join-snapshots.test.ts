@@ -109,3 +109,14 @@ test('a tag inside a frozen image (taken before an external snapshot) stays visi
   ]);
   assert.deepEqual(findings.map((f) => f.message), [`internal snapshot "golden" on xvda (in ${frozen}) has no xensnap record (foreign)`]);
 });
+
+test('a frozen image off the current chain but present (side branch after a revert) is not drift', () => {
+  const disks = [reading('xvda', [member('/img/web-3-xvda.qcow2', null)], [])];
+  const side = '/img/web-3-xvda@newer.qcow2';
+  const records = [record('newer', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: side }])];
+  const { snapshots, findings } = joinSnapshots({ domain, disks, records, recordProblems: [], sideBranch: new Set([side]) });
+  assert.deepEqual(snapshots.map((s) => [s.name, s.managed]), [['newer', true]]);
+  assert.deepEqual(findings.map((f) => [f.kind, f.message]), [
+    ['info', `snapshot "newer": frozen image ${side} is on a side branch, not under the current leaf of xvda (after a revert); it cannot be merged away until it is reverted to or removed by hand`],
+  ]);
+});

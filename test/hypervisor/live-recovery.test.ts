@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recoverLiveSteps } from '../../src/hypervisor/live-recovery.js';
+import type { HypervisorDriver, LiveState } from '../../src/hypervisor/driver.js';
+import { qdisk, testDomain } from '../util/image-refs.js';
+
+function driverIn(state: LiveState, calls: string[]): HypervisorDriver {
+  return {
+    kind: 'qemu', memoryAfterDisks: true,
+    status: async () => state,
+    pause: async () => void calls.push('pause'),
+    resume: async () => void calls.push('resume'),
+    saveMemory: async () => {}, restore: async (d) => d, destroy: async () => {},
+    qmp: () => Promise.reject(new Error('unused')), guestAgent: () => null,
+  };
+}
+
+test('crash during the memory save: the partial image goes, the paused domain is resumed, backend steps remain', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'xensnap-lrec-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 's1.save');
+  await writeFile(file, 'half');
+  const calls: string[] = [];
+  const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
+  const steps = [
+    { step: 'live-pause', detail: { stateBefore: 'running' }, done: true },
+    { step: 'live-disks', detail: {}, done: true },
+    { step: 'transaction', detail: { snapshot: 's1' }, done: true },
+    { step: 'live-save-memory', detail: { file }, done: false },
+  ];
+  const r = await recoverLiveSteps(steps, domain, driverIn('paused', calls));
+  assert.deepEqual(calls, ['resume']);
+  assert.deepEqual(await readdir(dir), []);
+  assert.deepEqual(r.backendSteps.map((s) => s.step), ['transaction']);
+  assert.deepEqual(r.messages, [`removed the incomplete memory image ${file}`, 'domain web-1 was left paused by the interrupted live snapshot; resumed']);
+});
+
+test('no resume when the snapshot had resumed, when the operator had paused the domain, or when it runs already', async () => {
+  const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
+  for (const [steps, state] of [
+    [[{ step: 'live-pause', detail: { stateBefore: 'running' }, done: true }, { step: 'live-resume', detail: {}, done: true }], 'paused'],
+    [[{ step: 'live-pause', detail: { stateBefore: 'paused' }, done: true }], 'paused'],
+    [[{ step: 'live-pause', detail: { stateBefore: 'running' }, done: false }], 'running'],
+  ] as const) {
+    const calls: string[] = [];
+    const r = await recoverLiveSteps(steps.map((s) => ({ ...s })), domain, driverIn(state, calls));
+    assert.deepEqual(calls, []);
+    assert.deepEqual(r.messages, []);
+  }
+});

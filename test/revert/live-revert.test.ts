@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QdiskBackend } from '../../src/backends/qdisk/qdisk-backend.js';
+import { QemuDriver } from '../../src/hypervisor/qemu/qemu-driver.js';
+import { takeLiveSnapshot } from '../../src/hypervisor/live-snapshot.js';
+import { planRevert, renderRevertPlan } from '../../src/revert/revert-plan.js';
+import { revertDomain } from '../../src/revert/revert-domain.js';
+import { readRecord } from '../../src/state/index.js';
+import { RecordingJournal } from '../util/image-refs.js';
+import { createImages, makeRaw, refWrite, sameBytes, startLiveDomain } from '../hypervisor/live-vm.js';
+
+const MiB = 1024 * 1024;
+const NOW = new Date('2026-11-26T05:10:00Z');
+
+test('live external snapshot, more writes, revert --stop: disks equal the snapshot, memory restored, domain running', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'xensnap-rv-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const paths = await createImages(dir, 2, 8 * MiB);
+  const vm = await startLiveDomain(t, dir, paths);
+  const refs = [join(dir, 'r0.raw'), join(dir, 'r1.raw')];
+  const nows = [join(dir, 'n0.raw'), join(dir, 'n1.raw')];
+  for (const f of [...refs, ...nows]) await makeRaw(f, 8 * MiB);
+  const both = async (i: number, p: number, off: number, len: number, files: string[]) => {
+    await vm.write(i, p, off, len);
+    for (const f of files) await refWrite(f, p, off, len);
+  };
+  await both(0, 0x11, 0, 65536, [refs[0]!, nows[0]!]);
+  await both(1, 0x22, MiB, 65536, [refs[1]!, nows[1]!]);
+  const driver = new QemuDriver({ launcher: vm.launcher });
+  const backend = new QdiskBackend({ connect: (d) => driver.qmp(d) });
+  const stateDir = join(dir, 'state');
+  const snap = await takeLiveSnapshot({
+    domain: vm.domain, disks: vm.domain.disks, snapshot: 's1', type: 'external', backend, driver, journal: new RecordingJournal(), stateDir,
+    quiesce: 'off', guestAgentSocket: null,
+  });
+  await both(0, 0x33, 4096, 8192, [nows[0]!]);
+  await both(1, 0x44, 2 * MiB, 4096, [nows[1]!]);
+
+  const target = { name: 's1', type: 'external' as const, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
+  const plan = planRevert({ domain: vm.domain, live: await driver.status(vm.domain), target, stop: true, paused: false, now: NOW, hypervisor: 'qemu' });
+  assert.equal(
+    renderRevertPlan(plan),
+    [
+      'Revert domain web-1 to snapshot s1 (external, with memory):',
+      '  1. STOP web-1 NOW, like pulling the plug: its running state (memory, unsaved data) is DISCARDED',
+      '  2. keep the current disks as snapshot pre-revert-20261126T051000Z ("state before revert to s1")',
+      `  3. xvda: new empty leaf at ${paths[0]} over ${join(dir, 'disk0@s1.qcow2')}`,
+      `  4. xvdb: new empty leaf at ${paths[1]} over ${join(dir, 'disk1@s1.qcow2')}`,
+      `  5. start web-1 with its memory from ${snap.memoryFile} and leave it running`,
+      '',
+    ].join('\n'),
+  );
+  const journal = new RecordingJournal();
+  const after = await revertDomain(plan, vm.domain, { driver, backendFor: () => backend, stateDir, journal, now: NOW });
+  assert.equal(after.state, 'running');
+  assert.equal(await vm.status(), 'running');
+  assert.equal(vm.pids.length, 2, 'the domain was started again by the launcher');
+  for (let i = 0; i < 2; i++) {
+    assert.ok(await sameBytes(paths[i]!, 'qcow2', refs[i]!), `disk ${i} shows the snapshot's bytes`);
+    assert.ok(await sameBytes(join(dir, `disk${i}@pre-revert-20261126T051000Z.qcow2`), 'qcow2', nows[i]!), `pre-revert keeps disk ${i}'s last state`);
+    assert.ok(await sameBytes(join(dir, `disk${i}@s1.qcow2`), 'qcow2', refs[i]!), `the snapshot's image ${i} is untouched`);
+  }
+  const rec = await readRecord(stateDir, vm.domain.key, 'pre-revert-20261126T051000Z');
+  assert.equal(rec?.description, 'state before revert to s1');
+  assert.equal(rec?.policy, null);
+  assert.equal(rec?.mode, 'disk-only');
+  assert.equal(rec?.domainState, 'running');
+  assert.deepEqual(rec?.disks.map((d) => d.frozenPath), paths.map((_, i) => join(dir, `disk${i}@pre-revert-20261126T051000Z.qcow2`)));
+  assert.deepEqual(journal.lines.filter((l) => l.includes('revert-')), [
+    'intent:revert-stop', 'done:revert-stop', 'intent:revert-record', 'done:revert-record',
+    'intent:revert-disk:xvda', 'done:revert-disk:xvda', 'intent:revert-disk:xvdb', 'done:revert-disk:xvdb',
+    'intent:revert-restore', 'done:revert-restore',
+  ]);
+  // The restored guest keeps working on the reverted disk.
+  await vm.write(0, 0x55, 0, 512);
+  await refWrite(refs[0]!, 0x55, 0, 512);
+  assert.ok(await sameBytes(paths[0]!, 'qcow2', refs[0]!));
+  assert.ok((await stat(snap.memoryFile!)).size > 0, 'the memory image stays for later reverts');
+});
+
+test('live internal snapshot (snapshot-save), revert --stop --paused: snapshot-load, disks equal, domain paused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'xensnap-rv-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const paths = await createImages(dir, 2, 8 * MiB);
+  const vm = await startLiveDomain(t, dir, paths);
+  const refs = [join(dir, 'r0.raw'), join(dir, 'r1.raw')];
+  for (const f of refs) await makeRaw(f, 8 * MiB);
+  await vm.write(0, 0x61, 0, 65536);
+  await refWrite(refs[0]!, 0x61, 0, 65536);
+  await vm.write(1, 0x62, 3 * MiB, 4096);
+  await refWrite(refs[1]!, 0x62, 3 * MiB, 4096);
+  const driver = new QemuDriver({ launcher: vm.launcher });
+  const backend = new QdiskBackend({ connect: (d) => driver.qmp(d) });
+  const stateDir = join(dir, 'state');
+  const snap = await takeLiveSnapshot({
+    domain: vm.domain, disks: vm.domain.disks, snapshot: 'i1', type: 'internal', backend, driver, journal: new RecordingJournal(), stateDir,
+    quiesce: 'off', guestAgentSocket: null,
+  });
+  await vm.write(0, 0x71, 0, 4096);
+  await vm.write(1, 0x72, 0, 4096);
+  const target = { name: 'i1', type: 'internal' as const, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
+  const plan = planRevert({ domain: vm.domain, live: 'running', target, stop: true, paused: true, now: NOW, hypervisor: 'qemu' });
+  assert.deepEqual(plan.disks.map((d) => d.action), ['load-tag', 'load-tag']);
+  const after = await revertDomain(plan, vm.domain, { driver, backendFor: () => backend, stateDir, journal: new RecordingJournal(), now: NOW });
+  assert.equal(after.state, 'paused');
+  assert.equal(await driver.status(after), 'paused');
+  assert.equal(await vm.status(), 'prelaunch', 'loaded into a QEMU started with -S and never continued');
+  for (let i = 0; i < 2; i++) assert.ok(await sameBytes(paths[i]!, 'qcow2', refs[i]!), `disk ${i} shows the snapshot's bytes`);
+  const rec = await readRecord(stateDir, vm.domain.key, 'pre-revert-20261126T051000Z');
+  assert.deepEqual(rec?.disks.map((d) => d.tag), ['pre-revert-20261126T051000Z', 'pre-revert-20261126T051000Z']);
+});
