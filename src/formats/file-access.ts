@@ -47,9 +47,9 @@ export class BufferFileAccess implements WritableFileAccess {
 
 /** A file on disk. Close it when done. */
 export class NodeFileAccess implements WritableFileAccess {
-  private constructor(
+  protected constructor(
     readonly name: string,
-    private readonly fh: FileHandle,
+    protected readonly fh: FileHandle,
   ) {}
   static async open(path: string, writable = false): Promise<NodeFileAccess> {
     return new NodeFileAccess(path, await open(path, writable ? 'r+' : 'r'));

@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import { parsePolicyText } from '../../src/policy/parse-policy-text.js';
 import { parseHostConfigText } from '../../src/config/parse-host-config-text.js';
 import { BASE } from './policy-text.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../util/mulberry32.js';
 
 const ALPHABET = [':', ' ', '\n', '-', '[', ']', '{', '}', ',', '"', "'", '&a', '*a', '!!str', '#', '|', '>', '?', '\t', '---', '~', '0', 'é', '\u0000'];
 

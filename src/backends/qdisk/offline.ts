@@ -12,7 +12,7 @@ import { planDiskMerge, type DiskMergePlan } from './offline-merge-plan.js';
 import { recoverOffline } from './offline-recover.js';
 import { runSteps, type OfflineStep } from './offline-steps.js';
 
-export { offlineRefusal } from './offline-guard.js';
+export { qdiskRefusal } from './qdisk-refusal.js';
 export { recoverOffline, recoverOfflineOperation, isCreateStep, type RecoveryOutcome, type JournaledStep } from './offline-recover.js';
 export type { DiskMergePlan } from './offline-merge-plan.js';
 export type { OfflineStepName } from './offline-steps.js';

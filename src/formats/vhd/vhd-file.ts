@@ -1,24 +1,17 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import type { WritableFileAccess } from '../file-access.js';
+import { open } from 'node:fs/promises';
+import { NodeFileAccess } from '../file-access.js';
 
 const PIECE = 4 * 1024 * 1024;
 
 /**
- * A file for bulk VHD I/O: like NodeFileAccess, but reads into uninitialised buffers (every byte
+ * A file for bulk VHD I/O: NodeFileAccess, but reads into uninitialised buffers (every byte
  * returned was read; a short read at end of file is cut) because merges read hundreds of MiB.
  */
-export class VhdFile implements WritableFileAccess {
-  private constructor(
-    readonly name: string,
-    private readonly fh: FileHandle,
-  ) {}
-  static async open(path: string, writable = false): Promise<VhdFile> {
+export class VhdFile extends NodeFileAccess {
+  static override async open(path: string, writable = false): Promise<VhdFile> {
     return new VhdFile(path, await open(path, writable ? 'r+' : 'r'));
   }
-  async size(): Promise<number> {
-    return (await this.fh.stat()).size;
-  }
-  async read(offset: number, length: number): Promise<Buffer> {
+  override async read(offset: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     // Large reads go out as parallel 4 MiB pieces; the result is cut at the first short piece.
     const pieces: Promise<number>[] = [];
@@ -38,21 +31,5 @@ export class VhdFile implements WritableFileAccess {
       got += bytesRead;
     }
     return got;
-  }
-  async write(offset: number, data: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, offset + done);
-      done += bytesWritten;
-    }
-  }
-  async truncate(length: number): Promise<void> {
-    await this.fh.truncate(length);
-  }
-  async sync(): Promise<void> {
-    await this.fh.sync();
-  }
-  async close(): Promise<void> {
-    await this.fh.close();
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOffline, deleteOffline, offlineRefusal } from '../../../src/backends/qdisk/offline.js';
+import { createOffline, deleteOffline, qdiskRefusal } from '../../../src/backends/qdisk/offline.js';
 import * as img from '../../../src/backends/qdisk/qemu-img.js';
 import { noJournal } from '../../../src/backends/backend.js';
 import { dirState, makeImage, qdisk, testDomain, writePattern } from '../../util/image-refs.js';
@@ -52,11 +52,11 @@ test('raw leaves, vhd, phy and CD-ROM disks are refused with their reason; nothi
     message: `cannot take an internal snapshot of disk xvda (${r}): raw images have no internal snapshots (internal snapshots need qcow2)`,
   });
   assert.deepEqual(await dirState(dir), before);
-  assert.equal(offlineRefusal(qdisk('xvda', '/x.vhd', 'vhd'), 'external'), "qdisk+vhd is refused: QEMU's vpc driver ignores VHD parents");
-  assert.equal(offlineRefusal({ ...qdisk('xvda', '/dev/vg/x', 'raw'), backend: 'phy' }, 'external'), 'backend phy is not served by the qdisk backend');
-  assert.equal(offlineRefusal({ ...qdisk('hdc', '/x.iso', 'raw'), cdrom: true }, 'external'), 'CD-ROM drives are not snapshotted');
-  assert.equal(offlineRefusal(qdisk('xvda', '/x.qcow2'), 'internal'), null);
-  assert.equal(offlineRefusal({ ...qdisk('xvda', '/x.qcow2'), backend: 'standalone' }, 'external'), null);
+  assert.equal(qdiskRefusal(qdisk('xvda', '/x.vhd', 'vhd'), 'external'), "qdisk+vhd is refused: QEMU's vpc driver ignores VHD parents");
+  assert.equal(qdiskRefusal({ ...qdisk('xvda', '/dev/vg/x', 'raw'), backend: 'phy' }, 'external'), 'phy disks (block devices) cannot be snapshotted');
+  assert.equal(qdiskRefusal({ ...qdisk('hdc', '/x.iso', 'raw'), cdrom: true }, 'external'), 'CD-ROM drives are not snapshotted');
+  assert.equal(qdiskRefusal(qdisk('xvda', '/x.qcow2'), 'internal'), null);
+  assert.equal(qdiskRefusal({ ...qdisk('xvda', '/x.qcow2'), backend: 'standalone' }, 'external'), null);
 });
 
 test('bad names and a disk selected twice are refused', async () => {

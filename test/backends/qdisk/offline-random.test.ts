@@ -10,22 +10,11 @@ import * as img from '../../../src/backends/qdisk/qemu-img.js';
 import { noJournal } from '../../../src/backends/backend.js';
 import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
 import { assertCleanImage, dirState, makeImage, qdisk, sameContent, saveReference, testDomain, writePattern } from '../../util/image-refs.js';
+import { mulberry32 as prng } from '../../util/mulberry32.js';
 
 const MiB = 1 << 20;
 const KiB = 1024;
 const SIZE = 8 * MiB;
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One image of a modelled chain (base first); `tags` are the internal snapshots inside it. */
 interface Node { path: string; format: string; tags: Set<string>; foreign: boolean }

@@ -7,20 +7,9 @@ import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
 import { QmpClient } from '../../../src/qmp/qmp-client.js';
 import { startVm } from '../../util/qemu-vm.js';
 import { assertContent, check, DiskModel, guestFlush, guestWrite, listDir, makeDisks, nodeNames, runningDomain, tempDir } from './online-fixture.js';
+import { mulberry32 as prng } from '../../util/mulberry32.js';
 
 const SIZE = 2 * 1024 * 1024;
-
-/** mulberry32: a small seeded PRNG so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Img {
   path: string;

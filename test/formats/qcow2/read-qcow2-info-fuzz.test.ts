@@ -7,18 +7,7 @@ import { FormatError } from '../../../src/errors.js';
 import { BufferFileAccess } from '../../../src/formats/file-access.js';
 import { readQcow2Info } from '../../../src/formats/qcow2/read-qcow2-info.js';
 import { qemuImg } from './qcow2-fixtures.js';
-
-/** mulberry32: a tiny seeded PRNG, so every failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../util/mulberry32.js';
 
 interface Seed {
   label: string;

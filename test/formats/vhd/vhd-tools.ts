@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../src/util/exec.js';
+import { mulberry32 } from '../../util/mulberry32.js';
 
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), `xensnap-${prefix}-`));
@@ -11,14 +12,7 @@ export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: (
 
 /** mulberry32: small, seeded, reproducible. */
 export function prng(seed: number): { next: () => number; int: (n: number) => number; pick: <T>(xs: T[]) => T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return { next, int, pick: (xs) => xs[int(xs.length)]! };
 }
