@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import type { Command, CommandContext } from '../command.js';
+import type { Reconciler } from '../../loop/reconciler.js';
+import { loadConfigFor } from '../host-context.js';
+import { acquireInstanceLock } from '../../apply/instance-lock.js';
+import { reconcileOnce } from '../../apply/reconcile-once.js';
+import { loggerFor } from '../../loop/logger.js';
+import { realTimers } from '../../loop/timers.js';
+import { policyDirLoader } from '../../loop/policy-source.js';
+import { runDaemon } from '../../loop/run-daemon.js';
+import { runSingle } from '../../loop/run-single.js';
+import { UserInputError } from '../../errors.js';
+
+const help = `usage: xensnap run [--once]
+
+The reconcile loop: recover interrupted work, observe, plan and apply, again and again.
+It wakes at the next schedule slot of any policy, when a file in policyDir changes, on SIGHUP
+(re-reads the host config and the policies) and every resyncInterval. An invalid policy set is
+reported (logs, status, metrics) and the last valid one stays in force.
+
+Holds the instance lock in stateDir for its lifetime; writes stateDir/.status.json (see
+\`xensnap status\`); serves /metrics and /healthz when the host config sets \`listen\`.
+Logs one JSON object per line on stderr (readable text when stderr is a terminal).
+SIGTERM/SIGINT: finish or roll back the current step, release the lock, exit 0.
+
+  --once   one reconcile, then exit: 0 when it succeeded, 1 otherwise
+`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'the reconcile loop (daemon)',
+  help,
+  async run(ctx: CommandContext) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: ctx.args, options: { once: { type: 'boolean' } } });
+    } catch (err) {
+      throw new UserInputError(`run: ${(err as Error).message}`);
+    }
+    const config = await loadConfigFor(ctx);
+    const log = loggerFor(ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean }, ctx.env);
+    const lock = await acquireInstanceLock(config.stateDir, parsed.values.once ? 'run --once' : 'run');
+    const reconciler: Reconciler = reconcileOnce;
+    let code = 1;
+    try {
+      const common = { config, reconciler, loadPolicies: policyDirLoader(), log, timers: realTimers(), signals: process };
+      code = parsed.values.once
+        ? await runSingle(common)
+        : await runDaemon({ ...common, reloadConfig: () => loadConfigFor(ctx) });
+    } finally {
+      await lock.release();
+    }
+    // a backend step abandoned by a forced stop may still hold handles open: do not wait for it
+    if (code !== 0) setTimeout(() => process.exit(code), 1000).unref();
+    return code;
+  },
+};

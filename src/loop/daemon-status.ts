@@ -1,0 +1,45 @@
+import type { LoopState, TriggerReason } from './loop-state.js';
+
+export const STATUS_FORMAT_VERSION = 1;
+export const STATUS_FILE = '.status.json';
+
+/** How a run ended: `skipped` when no valid policy set was ever loaded (nothing applied). */
+export type RunResult = 'ok' | 'failed' | 'error' | 'skipped';
+
+/** One finished run. `actions` counts results; `message` says why for failed/error/skipped. */
+export interface RunSummary {
+  at: string;
+  finishedAt: string;
+  result: RunResult;
+  durationMs: number;
+  triggers: TriggerReason[];
+  actions: { ok: number; failed: number; skipped: number };
+  heldBack: number;
+  recovered: number;
+  message: string | null;
+}
+
+/**
+ * The daemon's status file (`stateDir/.status.json`), rewritten atomically after each run and
+ * state change. `lastErrors` is newest first, at most MAX_LAST_ERRORS.
+ */
+export interface DaemonStatus {
+  formatVersion: 1;
+  state: LoopState;
+  pid: number;
+  started: string;
+  updatedAt: string;
+  lastRun: RunSummary | null;
+  lastSuccessAt: string | null;
+  nextWake: { at: string; reason: 'slot' | 'resync'; policy: string | null } | null;
+  policySet: {
+    valid: boolean;
+    count: number;
+    revision: string | null;
+    diagnostics: string[];
+    inForce: { count: number; revision: string | null; loadedAt: string } | null;
+  };
+  lastErrors: Array<{ at: string; message: string }>;
+}
+
+export const MAX_LAST_ERRORS = 10;
