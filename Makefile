@@ -11,6 +11,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 build: node_modules/.installed
+	rm -rf dist
 	npx tsc -p tsconfig.json
 
 test: setup

@@ -1,5 +1,6 @@
 import type { Domain } from '../model/domain.js';
 import type { Policy } from '../model/policy.js';
+import type { HookProfile } from '../model/host-config.js';
 import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
@@ -14,6 +15,8 @@ export interface ExecuteDeps {
   backends: Record<'qdisk' | 'blktap', SnapshotBackend>;
   concurrency: number;
   now: () => Date;
+  /** The host config's hook profiles (run around creates of policies that name one). */
+  hooks?: Record<string, HookProfile>;
   onEvent?: (e: ExecEvent) => void;
   /** Once aborted, no further action starts (the one running finishes or rolls back). */
   signal?: AbortSignal;

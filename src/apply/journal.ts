@@ -1,5 +1,6 @@
 import { open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir, fsyncDir } from '../util/atomic-file.js';
 import type { StepJournal } from '../backends/backend.js';
@@ -97,6 +98,9 @@ export class OperationJournal implements StepJournal {
  */
 let crashCount = 0;
 function crashHookForTests(step: string): void {
+  // XENSNAP_TEST_TRACE_STEPS=<file>: every step name is appended there, so tests can list them all.
+  const trace = process.env.XENSNAP_TEST_TRACE_STEPS;
+  if (trace) appendFileSync(trace, `${step}\n`);
   const want = process.env.XENSNAP_TEST_CRASH_AT;
   if (!want) return;
   const [name, nth] = want.split('#');

@@ -12,6 +12,8 @@ import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
 import { executePlan } from './execute-plan.js';
 import { recoverPending } from './recover-pending.js';
 import { hostBackends } from './host-backends.js';
+import type { HypervisorDriver } from '../hypervisor/driver.js';
+import { hostDriver } from '../hypervisor/host-driver.js';
 
 /** One reconcile run, as the loop, `status` and metrics see it. */
 export interface ReconcileReport {
@@ -54,22 +56,28 @@ export interface RecoveredHost {
   recovered: string[];
   /** Domain keys whose interrupted work could not be resolved: never planned this run. */
   blocked: Set<string>;
+  /** Why, one line per unresolved operation. */
+  unresolved: string[];
 }
 
 /**
  * Recovery first (journals of interrupted work), then observation — again if recovery changed
  * anything — so a plan is always made against the state recovery left.
  */
-export async function recoverAndObserve(config: HostConfig, backends: Record<'qdisk' | 'blktap', SnapshotBackend>): Promise<RecoveredHost> {
+export async function recoverAndObserve(
+  config: HostConfig,
+  backends: Record<'qdisk' | 'blktap', SnapshotBackend>,
+  driver: HypervisorDriver = hostDriver(config),
+): Promise<RecoveredHost> {
   const first = await observeHost(config);
-  const recovery = await recoverPending({ stateDir: config.stateDir, domains: first.domains, backends, records: recordStore });
+  const recovery = await recoverPending({ stateDir: config.stateDir, domains: first.domains, backends, records: recordStore, driver });
   const { domains, observed } = recovery.recovered.length ? await observeHost(config) : first;
   const blocked = new Set(recovery.unresolved.map((u) => u.domainKey));
   for (const u of recovery.unresolved) {
     const d = domains.find((x) => x.key === u.domainKey);
     observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: `interrupted work not recovered: ${u.message}` });
   }
-  return { domains, observed, recovered: recovery.recovered, blocked };
+  return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved.map((u) => u.message) };
 }
 
 /** The plan for a recovered host, with the backends' own snapshotability matrix. */
@@ -98,6 +106,7 @@ export function executeOnHost(
     backends: opts.backends,
     concurrency: opts.config.limits.concurrency,
     now: () => new Date(),
+    hooks: opts.config.hooks,
     records: recordStore,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

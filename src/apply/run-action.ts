@@ -1,10 +1,12 @@
 import type { Domain } from '../model/domain.js';
 import type { Policy } from '../model/policy.js';
-import type { ObservedSnapshot, SnapshotRecord, SnapshotDiskRecord } from '../model/snapshot.js';
-import { METADATA_FORMAT_VERSION } from '../model/snapshot.js';
+import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
+import type { HookProfile } from '../model/host-config.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
 import { OperationJournal } from './journal.js';
+import { buildRecord, recordSeed } from './build-record.js';
+import { runHookPhase } from './run-hooks.js';
 
 export interface ActionDeps {
   stateDir: string;
@@ -12,6 +14,8 @@ export interface ActionDeps {
   policies: Policy[];
   backends: Record<'qdisk' | 'blktap', SnapshotBackend>;
   now: () => Date;
+  /** The host config's hook profiles; a policy names one with `hooks`. */
+  hooks?: Record<string, HookProfile>;
   onEvent?: (e: ExecEvent) => void;
   records: {
     write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
@@ -31,28 +35,6 @@ function pickBackend(names: string[], deps: ActionDeps): SnapshotBackend {
   return deps.backends[[...set][0]!];
 }
 
-function buildRecord(a: ExecAction, domain: Domain, disks: SnapshotDiskRecord[], deps: ActionDeps): SnapshotRecord {
-  const policy = a.policy ? deps.policies.find((p) => p.name === a.policy) : undefined;
-  return {
-    formatVersion: METADATA_FORMAT_VERSION,
-    name: a.snapshot,
-    description: a.description ?? policy?.description ?? '',
-    domain: { uuid: domain.uuid, name: domain.name },
-    createdAt: deps.now().toISOString(),
-    slot: a.slot,
-    policy: a.policy,
-    policyRevision: policy?.revision ?? null,
-    deletionPolicy: policy?.deletionPolicy ?? 'Retain',
-    managedBy: 'xensnap',
-    mode: a.mode,
-    type: a.type,
-    domainState: domain.state,
-    memoryFile: null,
-    pinned: a.pin ?? false,
-    disks,
-  };
-}
-
 async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
   if (a.mode === 'live') throw new Error('live snapshots (memory + disks) are not available in this build; use mode disk-only');
   const disks = domain.disks.filter((d) => a.disks.includes(d.vdev));
@@ -61,9 +43,11 @@ async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
   const backend = pickBackend(disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
   const made = await backend.create({ domain, disks, snapshot: a.snapshot, type: a.type }, journal, progress);
-  // the record is written only after the backend confirmed: a record always means a snapshot
-  await journal.intent('write-record', { domainKey: domain.key, snapshot: a.snapshot });
-  await deps.records.write(deps.stateDir, buildRecord(a, domain, made, deps), domain.key);
+  // The record is written only after the backend confirmed: a record always means a snapshot.
+  // Its intent carries the whole record, so recovery rolls a crash here forward, not back.
+  const record = buildRecord(recordSeed(a, deps.policies), domain, made, deps.now());
+  await journal.intent('write-record', { domainKey: domain.key, snapshot: a.snapshot, record });
+  await deps.records.write(deps.stateDir, record, domain.key);
   await journal.done('write-record');
 }
 
@@ -86,13 +70,49 @@ async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
  */
 export async function runAction(a: ExecAction, domain: Domain, deps: ActionDeps): Promise<ActionResult> {
   const started = Date.now();
+  const hook = hookOf(a, deps);
+  if (hook) {
+    const failed = await runHookPhase(hook.name, hook.profile, 'pre', a, domain);
+    if (failed) return { action: a, status: 'skipped', message: failed, durationMs: Date.now() - started };
+  }
+  const result = await runJournaled(a, domain, deps, started);
+  if (hook && result.status === 'ok') {
+    const failed = await runHookPhase(hook.name, hook.profile, 'post', a, domain);
+    if (failed) return { ...result, message: failed, durationMs: Date.now() - started };
+  }
+  return result;
+}
+
+/**
+ * The hook profile around this action: creates only (a pre-snapshot hook quiesces an application
+ * for the snapshot; deleting a snapshot never touches the guest, so nothing needs to be quiesced).
+ * A policy naming a profile the config lacks is refused by validation; here it is simply none.
+ */
+function hookOf(a: ExecAction, deps: ActionDeps): { name: string; profile: HookProfile } | null {
+  if (a.action !== 'create' || !a.policy) return null;
+  const name = deps.policies.find((p) => p.name === a.policy)?.hooks;
+  const profile = name ? deps.hooks?.[name] : undefined;
+  return name && profile ? { name, profile } : null;
+}
+
+async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, started: number): Promise<ActionResult> {
   const journal = await OperationJournal.begin(deps.stateDir, {
     action: a.action,
     domainKey: domain.key,
     domainName: domain.name,
     snapshot: a.snapshot,
     backend: a.disks.length ? backendNameOf(domain.disks.find((d) => d.vdev === a.disks[0])?.backend ?? 'qdisk') : 'qdisk',
-    detail: { type: a.type, mode: a.mode, disks: a.disks, domainState: domain.state },
+    detail: {
+      type: a.type,
+      mode: a.mode,
+      disks: a.disks,
+      domainState: domain.state,
+      // enough for recovery to write the record of a snapshot it must keep
+      seed: a.action === 'create' ? recordSeed(a, deps.policies) : null,
+      // a delete's disks: recovery finishes the ones a crash stopped it from reaching
+      snapshotDisks: a.action === 'delete' ? (deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot)?.disks ?? []) : [],
+      diskPaths: domain.disks.filter((d) => a.disks.includes(d.vdev)).map((d) => ({ vdev: d.vdev, path: d.path, format: d.format, backend: d.backend })),
+    },
   });
   try {
     if (a.action === 'create') await create(a, domain, deps, journal);

@@ -1,14 +1,7 @@
 import type { Disk } from '../model/domain.js';
 import type { SnapshotType } from '../model/policy.js';
 import { qdiskRefusal } from './qdisk/qdisk-backend.js';
-
-/** Mirrors BlktapBackend.refusal (pure). */
-function blktapRefusal(disk: Disk, type: SnapshotType): string | null {
-  if (disk.cdrom) return 'CD-ROM devices are not snapshotted';
-  if (disk.format !== 'vhd') return `the blktap backend needs VHD images, not ${disk.format}`;
-  if (type === 'internal') return 'VHD has no internal snapshots';
-  return null;
-}
+import { blktapRefusal } from './blktap/blktap-refusal.js';
 
 /**
  * The snapshotability matrix the backends actually enforce, for the planner: tap disks go to

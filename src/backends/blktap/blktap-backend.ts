@@ -1,14 +1,16 @@
-import { access } from 'node:fs/promises';
+import { access, unlink } from 'node:fs/promises';
 import { BackendError } from '../../errors.js';
 import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import type { Disk, Domain } from '../../model/domain.js';
 import type { SnapshotType } from '../../model/policy.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
-import { frozenImagePath, type CreateRequest, type DeleteRequest, type MergeCost, type Progress, type SnapshotBackend, type StepJournal } from '../backend.js';
+import { frozenImagePath, type CreateRequest, type DeleteRequest, type MergeCost, type Progress, type RecoverableBackend, type RecoveryReport, type RecoveryRequest, type StepJournal } from '../backend.js';
 import { freezeLeaf, newChildPath, unfreezeLeaf, type FreezeState } from './blktap-freeze.js';
 import { planRemoval, removeFrozen, type RemovalPlan } from './blktap-merge.js';
 import { ExecTapCtl, type TapCtl } from './tap-ctl.js';
 import { withTapdisksPaused } from './tap-pause.js';
+import { blktapRefusal } from './blktap-refusal.js';
+import { recoverBlktap } from './blktap-recover.js';
 
 export interface BlktapBackendOptions {
   tapCtl?: TapCtl;
@@ -19,7 +21,7 @@ export interface BlktapBackendOptions {
  * snapshot freezes the leaf as `frozenImagePath(leaf, snapshot)` and puts a fresh child at the
  * leaf. Running or paused domains are changed only with all their tapdisks paused.
  */
-export class BlktapBackend implements SnapshotBackend {
+export class BlktapBackend implements RecoverableBackend {
   readonly name = 'blktap' as const;
   private readonly tapCtl: TapCtl;
 
@@ -28,11 +30,12 @@ export class BlktapBackend implements SnapshotBackend {
   }
 
   refusal(disk: Disk, type: SnapshotType): string | null {
-    if (disk.cdrom) return 'CD-ROM devices are not snapshotted';
-    if (disk.backend !== 'tap') return `the blktap backend handles tap disks, not ${disk.backend}`;
-    if (disk.format !== 'vhd') return `the blktap backend needs VHD images, not ${disk.format}`;
-    if (type === 'internal') return 'VHD has no internal snapshots';
-    return null;
+    return blktapRefusal(disk, type);
+  }
+
+  /** Rolls back an interrupted create or finishes an interrupted delete; see blktap-recover.ts. */
+  async recover(req: RecoveryRequest): Promise<RecoveryReport> {
+    return recoverBlktap(req, this.tapCtl);
   }
 
   async create(req: CreateRequest, journal: StepJournal): Promise<SnapshotDiskRecord[]> {
@@ -55,12 +58,17 @@ export class BlktapBackend implements SnapshotBackend {
       if (top!.layout.info.diskType === 'fixed') throw new BackendError(`${s.leaf} is a fixed-size VHD; blktap snapshots need a dynamic or differencing leaf`);
       if (await exists(s.frozen)) throw new BackendError(`${s.frozen} already exists: snapshot ${req.snapshot} of ${s.vdev} was made before`);
     }
+    const preexisting = new Set<string>();
+    for (const s of states) if (await exists(s.tmp)) preexisting.add(s.tmp);
     await this.live(req.domain, states.map((s) => s.leaf), async () => {
       try {
         for (const s of states) await freezeLeaf(s, journal);
       } catch (e) {
         // All or nothing: undo every disk, newest first; the original error is what matters.
         for (const s of [...states].reverse()) await unfreezeLeaf(s, journal).catch(() => {});
+        // a child whose creation failed part-way (ENOSPC) was never marked created: remove it
+        // too — but never a file that was there before this create began
+        for (const s of states) if (!preexisting.has(s.tmp)) await unlink(s.tmp).catch(() => {});
         throw e;
       }
     });

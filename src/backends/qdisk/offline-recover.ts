@@ -42,10 +42,13 @@ async function rollbackInternalCreate(step: string, d: Record<string, unknown>):
   const [vdev, image, tag] = [field(step, d, 'vdev'), field(step, d, 'image'), field(step, d, 'tag')];
   if (!(await lstatOrNull(image))) return { step, vdev, action: 'nothing-to-do', message: `${image} is gone` };
   const n = (await img.info(image, { format: 'qcow2' })).snapshots.filter((s) => s.name === tag).length;
-  if (n === 0) return { step, vdev, action: 'nothing-to-do', message: `no tag "${tag}" in ${image}` };
   if (n > 1) return { step, vdev, action: 'kept', message: `tag "${tag}" appears ${n} times in ${image}; none deleted` };
-  await img.snapshotDelete(image, tag);
-  return { step, vdev, action: 'rolled-back', message: `deleted tag "${tag}" from ${image}` };
+  if (n === 1) await img.snapshotDelete(image, tag);
+  // A `snapshot -c` cut short (ENOSPC, a crash) can leak the clusters it had allocated: reclaim them.
+  const leaks = (await img.check(image, 'qcow2')).leaks;
+  if (leaks > 0) await img.check(image, 'qcow2', { repairLeaks: true });
+  if (n === 0 && leaks === 0) return { step, vdev, action: 'nothing-to-do', message: `no tag "${tag}" in ${image}` };
+  return { step, vdev, action: 'rolled-back', message: n ? `deleted tag "${tag}" from ${image}` : `repaired ${leaks} leaked cluster(s) in ${image}` };
 }
 
 async function finishInternalDelete(step: string, d: Record<string, unknown>): Promise<RecoveryOutcome> {

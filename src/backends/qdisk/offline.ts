@@ -65,7 +65,9 @@ export async function createOffline(req: CreateRequest, journal: StepJournal): P
       }
     }
     if (failed.length) {
-      throw new BackendError(`${(err as Error).message}; rolling back snapshot "${req.snapshot}" also failed (the journal holds the steps to recover): ${failed.join('; ')}`);
+      const e = new BackendError(`${(err as Error).message}; rolling back snapshot "${req.snapshot}" also failed (the journal holds the steps to recover): ${failed.join('; ')}`);
+      // keep the journal: the next apply's recovery finishes the rollback (e.g. once there is room)
+      throw Object.assign(e, { needsRecovery: true });
     }
     throw err;
   }

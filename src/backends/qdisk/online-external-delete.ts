@@ -79,9 +79,7 @@ export async function deleteExternalOnline(
   for (const { disk, frozen } of work) {
     const at = locate(await readBlockGraph(client), disk, frozen);
     if (at) await merge(client, at, frozen, journal, progress);
-    else if ([...(await readBlockGraph(client)).nodes.values()].some((n) => n.filename === frozen)) {
-      throw new BackendError(`disk ${disk.vdev}: ${frozen} is open in QEMU but not in the disk's chain`);
-    }
+    else await dropDanglingNodes(client, disk.vdev, frozen);
     if (await pathExists(frozen)) {
       const key = `unlink-frozen:${disk.vdev}`;
       await journal.intent(key, { vdev: disk.vdev, frozen });
@@ -89,6 +87,29 @@ export async function deleteExternalOnline(
       await fsyncDir(dirname(frozen));
       await journal.done(key);
     }
+  }
+}
+
+/**
+ * After a stop between the stream and `blockdev-del`, the frozen image is out of the chain but its
+ * nodes are still open. Nodes nobody uses any more (no parent, no device) are dropped — format
+ * node before its file node; a node something still uses means the graph is not what a delete
+ * left behind, and nothing is touched.
+ */
+async function dropDanglingNodes(client: QmpClient, vdev: string, frozen: string): Promise<void> {
+  const graph = await readBlockGraph(client);
+  const open = [...graph.nodes.values()].filter((n) => n.filename === frozen);
+  if (!open.length) return;
+  const formats = open.filter((n) => n.drv !== 'file');
+  const files = open.filter((n) => n.drv === 'file');
+  for (const n of formats) {
+    if (n.attached || n.parents.length) throw new BackendError(`disk ${vdev}: ${frozen} is open in QEMU as node ${n.name}, which is in use but not in the disk's chain`);
+  }
+  for (const n of formats) await client.execute('blockdev-del', { 'node-name': n.name });
+  for (const n of files) {
+    const parents = (await readBlockGraph(client)).nodes.get(n.name)?.parents ?? [];
+    if (parents.length) throw new BackendError(`disk ${vdev}: ${frozen} is open in QEMU as file node ${n.name}, still used by ${parents.join(', ')}`);
+    await client.execute('blockdev-del', { 'node-name': n.name });
   }
 }
 

@@ -21,7 +21,11 @@ Carries out a plan. Without PLANFILE it plans now, shows the plan and asks for c
 (on a terminal; elsewhere --yes is required). With PLANFILE (from \`xensnap plan -o\`) it
 refuses a stale plan ("plan is stale: …") and otherwise runs exactly the saved actions.
 
-Before anything else, work a crash interrupted is recovered (journal in stateDir/.journal).
+Before anything else, work a crash interrupted is recovered (journal in stateDir/.journal):
+half-made snapshots are rolled back (or kept and recorded when the guest already wrote past
+them), half-done deletes are finished; each is reported on a "recovered: …" line.
+A policy's hook profile (host config \`hooks\`) runs around its creates: a failing pre hook
+skips that create (and the domain's deletes); a failing post hook is reported.
 Per domain: creates first, then deletes — none when a create of that domain failed. One
 domain's failure never stops another. Exit 0 when every action succeeded, 1 otherwise.
 
@@ -70,6 +74,7 @@ export const applyCommand: Command = {
     try {
       const backends = hostBackends(config);
       const host = await recoverAndObserve(config, backends);
+      for (const u of host.unresolved) ctx.stderr.write(`xensnap: interrupted work not recovered: ${u}\n`);
       let actions: ExecAction[];
       if (saved) {
         const stale = checkStale(saved, host.observed);
@@ -81,8 +86,8 @@ export const applyCommand: Command = {
         actions = plan.actions;
         if (!actions.length) {
           if (v.json) ctx.stdout.write(renderApplyJson([], host.recovered));
-          else ctx.stdout.write('No changes.\n');
-          return 0;
+          else ctx.stdout.write(`${host.recovered.map((r) => `recovered: ${r}\n`).join('')}No changes.\n`);
+          return host.blocked.size === 0 ? 0 : 1;
         }
         if (!(await confirmOnTerminal('Apply this plan?', Boolean(v.yes), { stdout: ctx.stdout }))) {
           ctx.stdout.write('Apply cancelled.\n');
