@@ -5,6 +5,7 @@ import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
 import { runAction, type ActionDeps } from './run-action.js';
+import type { HypervisorDriver } from '../hypervisor/driver.js';
 
 export interface ExecuteDeps {
   stateDir: string;
@@ -17,6 +18,8 @@ export interface ExecuteDeps {
   now: () => Date;
   /** The host config's hook profiles (run around creates of policies that name one). */
   hooks?: Record<string, HookProfile>;
+  /** The hypervisor driver, for live snapshots and quiesce. */
+  driver?: HypervisorDriver;
   onEvent?: (e: ExecEvent) => void;
   /** Once aborted, no further action starts (the one running finishes or rolls back). */
   signal?: AbortSignal;

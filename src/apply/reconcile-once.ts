@@ -96,7 +96,14 @@ export function planHost(host: RecoveredHost, policies: Policy[], now: Date, max
 export function executeOnHost(
   actions: ExecAction[],
   host: RecoveredHost,
-  opts: { config: HostConfig; policies: Policy[]; backends: Record<'qdisk' | 'blktap', SnapshotBackend>; signal?: AbortSignal; onEvent?: (e: ExecEvent) => void },
+  opts: {
+    config: HostConfig;
+    policies: Policy[];
+    backends: Record<'qdisk' | 'blktap', SnapshotBackend>;
+    driver?: HypervisorDriver;
+    signal?: AbortSignal;
+    onEvent?: (e: ExecEvent) => void;
+  },
 ): Promise<ActionResult[]> {
   return executePlan(actions, {
     stateDir: opts.config.stateDir,
@@ -107,6 +114,7 @@ export function executeOnHost(
     concurrency: opts.config.limits.concurrency,
     now: () => new Date(),
     hooks: opts.config.hooks,
+    driver: opts.driver ?? hostDriver(opts.config),
     records: recordStore,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

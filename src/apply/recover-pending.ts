@@ -1,3 +1,4 @@
+import { removeMemoryFile } from './run-action.js';
 import { access } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { SnapshotType } from '../model/policy.js';
@@ -87,7 +88,9 @@ async function recoverOne(p: PendingOp, deps: RecoveryDeps): Promise<string> {
     await forgetPendingOp(p);
     return `${label}: the snapshot had been made; ${recordWritten ? 'record already written' : 'record written'}`;
   }
-  if (op.action === 'delete' && p.steps.some((s) => s.step === 'remove-record')) {
+  const removeStep = p.steps.find((s) => s.step === 'remove-record');
+  if (op.action === 'delete' && removeStep) {
+    await removeMemoryFile((removeStep.detail.memoryFile as string | null | undefined) ?? null);
     if (recordWritten) await deps.records.remove(deps.stateDir, op.domainKey, op.snapshot);
     await forgetPendingOp(p);
     return `${label}: images were already merged; record removed`;

@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { Policy } from '../model/policy.js';
 import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
@@ -7,6 +8,9 @@ import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
 import { OperationJournal } from './journal.js';
 import { buildRecord, recordSeed } from './build-record.js';
 import { runHookPhase } from './run-hooks.js';
+import type { HypervisorDriver } from '../hypervisor/driver.js';
+import { takeLiveSnapshot } from '../hypervisor/live-snapshot.js';
+import { withQuiesce } from '../guest-agent/quiesce.js';
 
 export interface ActionDeps {
   stateDir: string;
@@ -16,11 +20,20 @@ export interface ActionDeps {
   now: () => Date;
   /** The host config's hook profiles; a policy names one with `hooks`. */
   hooks?: Record<string, HookProfile>;
+  /** Pauses, saves memory and finds guest agents: needed for live snapshots and quiesce. */
+  driver?: HypervisorDriver;
   onEvent?: (e: ExecEvent) => void;
   records: {
     write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
     remove(stateDir: string, domainKey: string, name: string): Promise<void>;
   };
+}
+
+/** Removes a live snapshot's memory image; already gone is fine (idempotent for recovery). */
+export async function removeMemoryFile(path: string | null): Promise<void> {
+  if (path) await unlink(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
 }
 
 /** qdisk for every disk but tap ones. */
@@ -35,20 +48,50 @@ function pickBackend(names: string[], deps: ActionDeps): SnapshotBackend {
   return deps.backends[[...set][0]!];
 }
 
-async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
-  if (a.mode === 'live') throw new Error('live snapshots (memory + disks) are not available in this build; use mode disk-only');
+/**
+ * Takes the snapshot: live (pause → memory → disks → resume) for a running or paused domain when
+ * the mode says so, otherwise disk-only — frozen through the guest agent when the policy asks and
+ * the domain runs. Notes (a quiesce that could not happen) come back for the action's message.
+ */
+async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal): Promise<string[]> {
   const disks = domain.disks.filter((d) => a.disks.includes(d.vdev));
   const missing = a.disks.filter((v) => !disks.some((d) => d.vdev === v));
   if (missing.length) throw new Error(`the domain has no disk ${missing.join(', ')}`);
   const backend = pickBackend(disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
-  const made = await backend.create({ domain, disks, snapshot: a.snapshot, type: a.type }, journal, progress);
+  const quiesce = (a.policy ? deps.policies.find((p) => p.name === a.policy)?.quiesce : undefined) ?? 'off';
+  const notes: string[] = [];
+  const req = { domain, disks, snapshot: a.snapshot, type: a.type };
+  let made;
+  let memoryFile: string | null = null;
+  if (domain.state === 'shutoff') {
+    if (a.mode === 'live') notes.push(`domain ${domain.name} is shut off: the snapshot holds its disks only`);
+    made = await backend.create(req, journal, progress);
+  } else if (a.mode === 'live') {
+    if (!deps.driver) throw new Error('live snapshots need the hypervisor driver, which this run was not given');
+    const live = await takeLiveSnapshot({
+      ...req,
+      backend,
+      driver: deps.driver,
+      journal,
+      stateDir: deps.stateDir,
+      quiesce,
+      guestAgentSocket: deps.driver.guestAgent(domain),
+    });
+    made = live.disks;
+    memoryFile = live.memoryFile;
+    notes.push(...live.findings.map((f) => f.message), `memory ${live.memoryBytes} bytes, paused ${live.pauseWindowMs} ms`);
+  } else {
+    const socket = deps.driver?.guestAgent(domain) ?? null;
+    made = await withQuiesce({ mode: quiesce, socket, domainName: domain.name }, notes, () => backend.create(req, journal, progress));
+  }
   // The record is written only after the backend confirmed: a record always means a snapshot.
   // Its intent carries the whole record, so recovery rolls a crash here forward, not back.
-  const record = buildRecord(recordSeed(a, deps.policies), domain, made, deps.now());
+  const record = { ...buildRecord(recordSeed(a, deps.policies), domain, made, deps.now()), memoryFile };
   await journal.intent('write-record', { domainKey: domain.key, snapshot: a.snapshot, record });
   await deps.records.write(deps.stateDir, record, domain.key);
   await journal.done('write-record');
+  return notes;
 }
 
 async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
@@ -58,7 +101,10 @@ async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
   const backend = pickBackend(snap.disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
   await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks }, journal, progress);
-  await journal.intent('remove-record', { domainKey: domain.key, snapshot: a.snapshot });
+  // a live snapshot's memory image goes with its record, in the same journaled step
+  const memoryFile = snap.record?.memoryFile ?? null;
+  await journal.intent('remove-record', { domainKey: domain.key, snapshot: a.snapshot, memoryFile });
+  await removeMemoryFile(memoryFile);
   await deps.records.remove(deps.stateDir, domain.key, a.snapshot);
   await journal.done('remove-record');
 }
@@ -115,14 +161,13 @@ async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, sta
     },
   });
   try {
-    if (a.action === 'create') await create(a, domain, deps, journal);
-    else await remove(a, domain, deps, journal);
+    const notes = a.action === 'create' ? await create(a, domain, deps, journal) : (await remove(a, domain, deps, journal), []);
     await journal.end();
-    return { action: a, status: 'ok', message: null, durationMs: Date.now() - started };
+    return { action: a, status: 'ok', message: notes.length ? notes.join('; ') : null, durationMs: Date.now() - started };
   } catch (err) {
-    const e = err as Error & { needsRecovery?: boolean };
+    const e = err as Error & { needsRecovery?: boolean; skip?: boolean };
     if (e.needsRecovery) await journal.abandon();
     else await journal.end();
-    return { action: a, status: 'failed', message: e.message, durationMs: Date.now() - started };
+    return { action: a, status: e.skip ? 'skipped' : 'failed', message: e.message, durationMs: Date.now() - started };
   }
 }

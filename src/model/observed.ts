@@ -13,6 +13,8 @@ export interface ChainMember {
   backing: string | null;
   /** This image's own internal snapshot table (qcow2), when it has entries. */
   internal?: InternalSnapshotInfo[];
+  /** Id of the filesystem holding this image (ObservedFilesystem.id), when free space was measured. */
+  fs?: string;
 }
 
 /** An internal snapshot found in a qcow2 image's snapshot table. */
@@ -56,6 +58,30 @@ export interface Finding {
 export interface ObservedDomain {
   domain: Domain;
   disks: ObservedDisk[];
+  /** Guest memory in bytes when known (a live snapshot's memory image is about this size). */
+  memoryBytes?: number;
+}
+
+/**
+ * A filesystem holding a leaf, a frozen image or the state dir, measured by statfs. `id` is
+ * the device as `major:minor` (from stat().dev), unique per filesystem; `mount` its mount point
+ * from /proc/self/mountinfo (the id when unknown). Always 0 ≤ freeBytes ≤ totalBytes.
+ */
+export interface ObservedFilesystem {
+  id: string;
+  mount: string;
+  /** Bytes available to unprivileged writers (f_bavail × f_bsize). */
+  freeBytes: number;
+  totalBytes: number;
+  /** Up to 8 of the observed paths on it, sorted (leaves, frozen images, the state dir). */
+  paths: string[];
+}
+
+/** The host's storage limits (host config `limits`) as observation recorded them. */
+export interface CapacityLimits {
+  minFreePercent: number;
+  minFreeBytes: number;
+  maxChainDepth: number;
 }
 
 /** Everything observation found. Pure data; serialisable as JSON. */
@@ -64,4 +90,10 @@ export interface Observed {
   domains: ObservedDomain[];
   snapshots: ObservedSnapshot[];
   findings: Finding[];
+  /** Filesystems measured (sorted by id); absent when free space was not measured. */
+  filesystems?: ObservedFilesystem[];
+  /** The state dir and the id of its filesystem (live memory images go there). */
+  stateDir?: { path: string; fs: string };
+  /** The host's storage limits when observed; plan() uses them unless PlanLimits overrides. */
+  limits?: CapacityLimits;
 }

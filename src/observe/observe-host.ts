@@ -20,6 +20,7 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
     if (unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} on this host`);
     domains = domains.filter((d) => onlyNames.includes(d.name));
   }
+  const memory = new Map<string, number>();
   const observed = await observe(domains, {
     reader: nativeImageReader,
     records: { read: (key) => readDomainRecords(config.stateDir, key) },
@@ -28,6 +29,8 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
       if (!domain.qmp) return null;
       const client = await QmpClient.connect(domain.qmp, { timeoutMs: 5000 });
       try {
+        const mem = await guestMemoryBytes(client);
+        if (mem !== null) memory.set(domain.key, mem);
         return { reader: await qmpImageReader(client, nativeImageReader), close: () => client.close() };
       } catch (err) {
         client.close();
@@ -35,8 +38,24 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
       }
     },
   });
+  for (const od of observed.domains) {
+    const m = memory.get(od.domain.key);
+    if (m !== undefined) od.memoryBytes = m;
+  }
   // free space is measured after the chains are read, so every image's filesystem is known
   await attachCapacity(observed, config.stateDir, config.limits);
   observed.findings.unshift(...inv.findings.filter((f) => !onlyNames.length || (f.domain && onlyNames.includes(f.domain.name))));
   return { domains, observed };
+}
+
+/**
+ * The guest's memory as its QEMU reports it (`query-memory-size-summary`: base + hotplugged),
+ * the size of a live snapshot's memory image; null when the QEMU cannot say.
+ */
+export async function guestMemoryBytes(client: QmpClient): Promise<number | null> {
+  const r = await client
+    .execute<{ 'base-memory'?: number; 'plugged-memory'?: number }>('query-memory-size-summary', undefined, { timeoutMs: 5000 })
+    .catch(() => null);
+  const base = r?.['base-memory'];
+  return typeof base === 'number' && base > 0 ? base + (r?.['plugged-memory'] ?? 0) : null;
 }

@@ -27,7 +27,10 @@ export interface DomainPlan {
 
 const NO_POLICY = '\u0000manual';
 
-/** Plans one domain against every policy. `policies` are sorted by name. */
+/**
+ * Plans one domain against every policy. `policies` are sorted by name. `held`: policies whose
+ * due create the storage guard holds back (no create, retention without it, deletes allowed).
+ */
 export function planDomain(
   domain: Domain,
   od: ObservedDomain | undefined,
@@ -35,6 +38,7 @@ export function planDomain(
   policies: readonly PolicyContext[],
   policyNames: ReadonlySet<string>,
   refusal: RefusalFn,
+  held?: ReadonlySet<string>,
 ): DomainPlan {
   const ref: PlanDomainRef = { key: domain.key, uuid: domain.uuid, name: domain.name };
   const fref = { uuid: domain.uuid, name: domain.name };
@@ -88,6 +92,9 @@ export function planDomain(
           out.blockDeletes ??= `snapshot ${name} cannot be created`;
         } else if (!canCreate) {
           out.blockDeletes ??= `policy ${p.name} cannot create its snapshot`;
+        } else if (held?.has(p.name)) {
+          // held by the storage guard (capacity.ts): retention runs as if it were not due, and
+          // deletes still go, because they are what frees the space
         } else {
           pending = {
             action: 'create',

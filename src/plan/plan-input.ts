@@ -12,6 +12,10 @@ export interface PlanLimits {
    * snapshots (counting the ones created in the run). Default true.
    */
   halfGuard?: boolean;
+  /** Storage guard; each defaults to `observed.limits`, then to DEFAULT_LIMITS (10, 0, 30). */
+  minFreePercent?: number;
+  minFreeBytes?: number;
+  maxChainDepth?: number;
 }
 
 /** Everything plan() reads. Nothing else: no clock, no files, no processes. */

@@ -50,8 +50,18 @@ const action = object(
     disks: arrayOf(str),
     reason: str,
   },
-  { merge: object({ method: oneOf('commit', 'stream'), bytesToCopy: num, chainDepthAfter: num }) },
+  {
+    merge: object({ method: oneOf('commit', 'stream'), bytesToCopy: num, chainDepthAfter: num }),
+    estimate: object({ bytes: num }, { memoryAssumed: (v, p) => (v === true ? null : `${p} must be true`) }),
+    frees: num,
+  },
 );
+
+const heldCreate = object(
+  { domain: domainRef, policy: str, snapshot: snapshotName, reason: oneOf('free-space', 'chain-depth') },
+  { fs: str, vdev: str },
+);
+const filesystem = object({ id: str, mount: str, freeBytes: num, totalBytes: num, limitBytes: num, createBytes: num, freesBytes: num });
 
 const plan = object({
   formatVersion: (v, p) => (v === 1 ? null : `${p} must be 1`),
@@ -62,7 +72,7 @@ const plan = object({
   actions: arrayOf(action),
   kept: arrayOf(object({ domain: domainRef, policy: strOrNull, snapshot: str, rules: arrayOf(str) })),
   findings: arrayOf(object({ kind: str, domain: findingDomain, message: str })),
-});
+}, { capacity: object({ filesystems: arrayOf(filesystem), held: arrayOf(heldCreate) }) });
 
 /** Null when `data` has exactly the Plan shape, else the first problem with its JSON path. */
 export function checkPlanShape(data: unknown): string | null {

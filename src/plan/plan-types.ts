@@ -40,6 +40,48 @@ export interface PlanAction {
   reason: string;
   /** External deletes only, when the chain was observed. */
   merge?: MergeCost;
+  /** Creates only, when free space was measured and every disk's chain observed: bytes it writes (capacity-estimate.ts). */
+  estimate?: CreateEstimate;
+  /** Deletes only, when free space was measured and the snapshot's images observed: bytes it is expected to release. */
+  frees?: number;
+}
+
+/**
+ * What a create is expected to write: new metadata or overlays, and for a live snapshot the
+ * memory image. `memoryAssumed` is set when the guest's memory size was unknown and a default
+ * was counted instead.
+ */
+export interface CreateEstimate {
+  bytes: number;
+  memoryAssumed?: true;
+}
+
+/**
+ * A create the storage guard did not plan. `fs` (free-space only) is the filesystem id; the
+ * matching `capacity` finding carries the words.
+ */
+export interface PlanHeldCreate {
+  domain: PlanDomainRef;
+  policy: string;
+  snapshot: string;
+  reason: 'free-space' | 'chain-depth';
+  fs?: string;
+  /** chain-depth only: the disk whose chain is at the limit. */
+  vdev?: string;
+}
+
+/**
+ * A filesystem as the plan sees it. `limitBytes` = max(minFreeBytes, minFreePercent of total);
+ * `createBytes` sums the estimates of the creates planned on it, `freesBytes` the deletes'.
+ */
+export interface PlanFilesystem {
+  id: string;
+  mount: string;
+  freeBytes: number;
+  totalBytes: number;
+  limitBytes: number;
+  createBytes: number;
+  freesBytes: number;
 }
 
 /** Why a snapshot stays: retention rule names, or `newest`, `pinned`, `manual`, `foreign`, `orphaned`, `held-back`. */
@@ -67,4 +109,9 @@ export interface Plan {
   actions: PlanAction[];
   kept: PlanKept[];
   findings: Finding[];
+  /**
+   * The storage guard's view, for views, metrics and status. Present when the observation
+   * measured free space or a create was held; filesystems sorted by id, held in plan order.
+   */
+  capacity?: { filesystems: PlanFilesystem[]; held: PlanHeldCreate[] };
 }

@@ -2,6 +2,8 @@ import type { Domain } from '../model/domain.js';
 import type { Finding, ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
 import { fingerprintObserved } from './fingerprint.js';
+import { capacityLimits, guardCreates, planFilesystems } from './capacity.js';
+import { estimateFrees } from './capacity-estimate.js';
 import { applyLimits } from './limits.js';
 import { planDomain, type DomainPlan } from './plan-domain.js';
 import type { PlanInput } from './plan-input.js';
@@ -36,13 +38,28 @@ export function plan(input: PlanInput): Plan {
     list.push(s);
   }
 
-  const domainPlans: DomainPlan[] = [];
-  for (const d of sorted) {
-    const dp = planDomain(d, observedByKey.get(d.key), snapsByKey.get(d.key) ?? [], contexts, policyNames, refusal);
+  const planOne = (d: Domain, held?: ReadonlySet<string>): DomainPlan => {
+    const dp = planDomain(d, observedByKey.get(d.key), snapsByKey.get(d.key) ?? [], contexts, policyNames, refusal, held);
     dp.deletes.sort(byPolicyThenSnapshot);
-    domainPlans.push(dp);
+    return dp;
+  };
+  const domainPlans: DomainPlan[] = sorted.map((d) => planOne(d));
+  // storage guard: held creates are re-planned away, so retention and deletes run without them
+  const capLimits = capacityLimits(input.limits, input.observed);
+  const verdict = guardCreates(domainPlans, new Map(sorted.map((d) => [d.key, d])), observedByKey, input.observed, capLimits);
+  for (let i = 0; i < domainPlans.length; i++) {
+    const key = domainPlans[i]!.ref.key;
+    const held = verdict.held.get(key);
+    if (held) domainPlans[i] = planOne(sorted[i]!, held);
+    const dp = domainPlans[i]!;
+    for (const a of dp.creates) {
+      const e = verdict.estimates.get(`${key}\u0000${a.policy}`);
+      if (e) a.estimate = e;
+    }
+    dp.findings.push(...(verdict.findings.get(key) ?? []));
   }
   applyLimits(domainPlans, input.limits);
+  const freesBytes = input.observed.filesystems ? attachFrees(domainPlans, snapsByKey, observedByKey) : new Map<string, number>();
 
   const actions: PlanAction[] = [];
   const kept: PlanKept[] = [];
@@ -59,7 +76,7 @@ export function plan(input: PlanInput): Plan {
     kept.push(...dp.kept.sort(byPolicyThenSnapshot));
     findings.push(...(observedFindings.get(dp.ref.name) ?? []), ...dp.findings);
   }
-  return {
+  const result: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
     at: input.now.toISOString(),
     fingerprint: fingerprintObserved(input.observed, scope),
@@ -69,6 +86,27 @@ export function plan(input: PlanInput): Plan {
     kept,
     findings,
   };
+  if (input.observed.filesystems || verdict.heldList.length) {
+    result.capacity = { filesystems: planFilesystems(input.observed, capLimits, verdict.createBytes, freesBytes), held: verdict.heldList };
+  }
+  return result;
+}
+
+/** Sets `frees` on the deletes still planned; returns the bytes freed per filesystem id. */
+function attachFrees(plans: readonly DomainPlan[], snapsByKey: ReadonlyMap<string, ObservedSnapshot[]>, observedByKey: ReadonlyMap<string, ObservedDomain>): Map<string, number> {
+  const byFs = new Map<string, number>();
+  for (const dp of plans) {
+    if (dp.deletes.length === 0) continue;
+    const snaps = new Map((snapsByKey.get(dp.ref.key) ?? []).map((s) => [s.name, s]));
+    for (const a of dp.deletes) {
+      const s = snaps.get(a.snapshot);
+      const f = s ? estimateFrees(s, observedByKey.get(dp.ref.key), a.merge ? a.merge.bytesToCopy : null) : null;
+      if (!f) continue;
+      a.frees = f.bytes;
+      for (const [id, n] of f.byFs) if (id !== null) byFs.set(id, (byFs.get(id) ?? 0) + n);
+    }
+  }
+  return byFs;
 }
 
 function groupFindings(list: Finding[]): Map<string | null, Finding[]> {

@@ -20,6 +20,21 @@ export interface SimulateResult {
   survivors: string[];
   /** For the human view: the rules that keep each survivor, aligned with `survivors`. */
   rules: string[][];
+  /** Most snapshots present at once (after a slot's plan ran), and the first slot it happened. */
+  peakSnapshots: number;
+  peakSnapshotsAt: string | null;
+  /** With a disk growth rate: the space the snapshots and leaf hold at the worst moment (spaceHeld). */
+  space?: { growthBytesPerHour: number; peakBytes: number; peakAt: string | null };
+}
+
+/**
+ * The space model: a snapshot holds the data written between the previous surviving snapshot
+ * and itself (growth × that interval), the leaf what was written since the newest. Summed, that
+ * is growth × (t − oldest survivor's slot): every write since the oldest snapshot, as if no
+ * write ever overwrote an earlier one (the worst case). Highest just before a slot's plan runs.
+ */
+export function spaceHeld(growthBytesPerHour: number, oldestMs: number, atMs: number): number {
+  return Math.round((growthBytesPerHour * (atMs - oldestMs)) / 3_600_000);
 }
 
 /** The synthetic domain simulate plans for: one running qcow2 disk, selected by the policy. */
@@ -45,17 +60,30 @@ export function emptySimObserved(): Observed {
  * retention), then apply the plan in memory. Run limits are off: they protect a host from a
  * mistaken policy, they are not part of what the policy means.
  */
-export function simulate(input: { policy: Policy; from: Date; to: Date }): SimulateResult {
+export function simulate(input: { policy: Policy; from: Date; to: Date; diskGrowthBytesPerHour?: number }): SimulateResult {
   const p = simulatedPolicy(input.policy);
   let observed = emptySimObserved();
   let created = 0;
   let lastKept: PlanKept[] = [];
   const limits = { maxDeletes: Number.POSITIVE_INFINITY, halfGuard: false };
+  const growth = input.diskGrowthBytesPerHour;
+  let peak = 0;
+  let peakAt: number | null = null;
+  let peakBytes = 0;
+  let peakBytesAt: number | null = null;
+  const held = (at: number) => {
+    if (growth === undefined || observed.snapshots.length === 0) return;
+    const bytes = spaceHeld(growth, Math.min(...observed.snapshots.map((s) => slotMsOf(s) ?? at)), at);
+    if (bytes > peakBytes) [peakBytes, peakBytesAt] = [bytes, at];
+  };
   for (const slot of slotsBetween(p.schedule, p.timezone, input.from.getTime(), input.to.getTime())) {
+    held(slot);
     const pl = plan({ policies: [p], observed, now: new Date(slot), limits });
     for (const a of pl.actions) if (a.action === 'create') created++;
     observed = applyPlanInMemory(observed, pl, [p]);
+    if (observed.snapshots.length > peak) [peak, peakAt] = [observed.snapshots.length, slot];
   }
+  held(input.to.getTime());
   if (observed.snapshots.length > 0) {
     // one more look at the last moment gives the rules that keep each survivor
     const last = Math.max(...observed.snapshots.map((s) => slotMsOf(s) ?? 0));
@@ -73,5 +101,8 @@ export function simulate(input: { policy: Policy; from: Date; to: Date }): Simul
     created,
     survivors: survivors.map((s) => isoSeconds(s.ms)),
     rules: survivors.map((s) => rulesByName.get(s.name) ?? []),
+    peakSnapshots: peak,
+    peakSnapshotsAt: peakAt === null ? null : isoSeconds(peakAt),
+    ...(growth === undefined ? {} : { space: { growthBytesPerHour: growth, peakBytes, peakAt: peakBytesAt === null ? null : isoSeconds(peakBytesAt) } }),
   };
 }

@@ -23,10 +23,18 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
     const title = b.domain ? `${b.domain.name}${b.domain.uuid ? ` (${b.domain.uuid})` : ''}` : 'host';
     out.push(c.bold(`${title}:`));
     for (const a of b.actions) {
-      out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${details(a)}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${details(a)}: ${a.reason}`));
+      const d = details(a, opts.long);
+      out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${d}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${d}: ${a.reason}`));
     }
     if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})`));
     for (const f of b.findings) out.push(c.yellow(`  ! ${f.kind}: ${f.message}`));
+    out.push('');
+  }
+  if (opts.long && plan.capacity?.filesystems.length) {
+    out.push(c.bold('storage:'));
+    for (const f of plan.capacity.filesystems) {
+      out.push(`  ${f.mount}: ${formatBytes(f.freeBytes)} free of ${formatBytes(f.totalBytes)}, keeps ${formatBytes(f.limitBytes)}; creates need ~${formatBytes(f.createBytes)}, deletes free ~${formatBytes(f.freesBytes)}`);
+    }
     out.push('');
   }
   const creates = plan.actions.filter((a) => a.action === 'create').length;
@@ -35,8 +43,11 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function details(a: PlanAction): string {
+function details(a: PlanAction, long: boolean): string {
   const parts = [a.policy ?? 'manual', a.mode, a.type, a.disks.join(',') || 'no disks'];
   if (a.merge) parts.push(`${a.merge.method} ${formatBytes(a.merge.bytesToCopy)}, chain depth ${a.merge.chainDepthAfter} after`);
+  // estimates are rough: shown when asked for (-l), always in --json
+  if (long && a.estimate) parts.push(`needs ~${formatBytes(a.estimate.bytes)}${a.estimate.memoryAssumed ? ' (memory size assumed)' : ''}`);
+  if (long && a.frees !== undefined) parts.push(`frees ~${formatBytes(a.frees)}`);
   return `[${parts.join('; ')}]`;
 }

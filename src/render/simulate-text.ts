@@ -1,10 +1,17 @@
 import type { SimulateResult } from '../plan/simulate.js';
 import { paint } from './color.js';
+import { formatBytes } from './format-bytes.js';
 
-/** `xensnap simulate --json`: exactly {formatVersion, policy, from, to, created, survivors}. */
+/**
+ * `xensnap simulate --json`: {formatVersion, policy, from, to, created, survivors}, and with a
+ * disk growth rate also {peakSnapshots, peakSnapshotsAt, diskGrowthBytesPerHour, peakHeldBytes, peakHeldAt}.
+ */
 export function renderSimulateJson(r: SimulateResult): string {
   const { formatVersion, policy, from, to, created, survivors } = r;
-  return `${JSON.stringify({ formatVersion, policy, from, to, created, survivors }, null, 2)}\n`;
+  const space = r.space
+    ? { peakSnapshots: r.peakSnapshots, peakSnapshotsAt: r.peakSnapshotsAt, diskGrowthBytesPerHour: r.space.growthBytesPerHour, peakHeldBytes: r.space.peakBytes, peakHeldAt: r.space.peakAt }
+    : {};
+  return `${JSON.stringify({ formatVersion, policy, from, to, created, survivors, ...space }, null, 2)}\n`;
 }
 
 /**
@@ -17,6 +24,11 @@ export function renderSimulateText(r: SimulateResult, opts: { color: boolean }):
   const out: string[] = [];
   out.push(c.bold(`Policy ${r.policy}, ${r.from} → ${r.to}`));
   out.push(`  ${r.created} created, ${r.survivors.length} survive, ${r.created - r.survivors.length} deleted`);
+  if (r.space) {
+    out.push(`  peak: ${r.peakSnapshots} snapshots${r.peakSnapshotsAt ? ` (first at ${r.peakSnapshotsAt})` : ''}`);
+    out.push(`  space held at its peak: ~${formatBytes(r.space.peakBytes)}${r.space.peakAt ? ` (at ${r.space.peakAt})` : ''}, at ${formatBytes(r.space.growthBytesPerHour)}/h of new data`);
+    out.push('    (each snapshot holds what was written since the one before it, the leaf what was written since the newest)');
+  }
   const counts = new Map<string, number>();
   for (const rules of r.rules) for (const rule of rules) counts.set(rule, (counts.get(rule) ?? 0) + 1);
   if (counts.size) {

@@ -25,7 +25,11 @@ ending with "Plan: N to create, M to delete, K findings." Nothing is changed.
   --at ISO              plan for this moment instead of now
   --json                the plan as data (formatVersion 1)
   --diff                each domain's snapshot set before → after as a unified diff
-  -l, --long            also list kept snapshots and the rules that keep them
+  -l, --long            also list kept snapshots and the rules that keep them, what each
+                        create needs and each delete frees (estimates), and free space per
+                        filesystem (creates that would leave less than limits.minFreePercent /
+                        minFreeBytes, or make a chain deeper than limits.maxChainDepth, are
+                        not planned: a capacity finding says why)
   -o FILE               save the plan for \`xensnap apply FILE\` (refused later if stale)
   --detailed-exitcode   exit 0 when there is nothing to do, 2 when changes are pending
   --domain NAME         plan only this domain (repeatable)
@@ -73,7 +77,10 @@ export const planCommand: Command = {
       policies,
       observed,
       now,
-      limits: { maxDeletes: config.limits.maxDeletes },
+      // an exported observation carries its own host's storage limits; this host's apply here
+      limits: v.observed
+        ? { maxDeletes: config.limits.maxDeletes }
+        : { maxDeletes: config.limits.maxDeletes, minFreePercent: config.limits.minFreePercent, minFreeBytes: config.limits.minFreeBytes, maxChainDepth: config.limits.maxChainDepth },
       refusal: backendRefusal,
       ...(domains ? { domains } : {}),
     });

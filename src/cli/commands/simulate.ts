@@ -24,7 +24,7 @@ function estimateSlots(policy: Policy, from: number, to: number): number {
   return Math.round((firstDay * (to - from)) / DAY_MS);
 }
 
-const HELP = `usage: xensnap simulate --policy FILE [--name NAME] --from ISO --to ISO [--json]
+const HELP = `usage: xensnap simulate --policy FILE [--name NAME] --from ISO --to ISO [--disk-growth RATE] [--json]
 
 Replays one policy on one synthetic domain: at every slot of its schedule in [from, to]
 it creates the due snapshot and applies retention at that moment (run limits off), and
@@ -35,7 +35,13 @@ options:
   --name NAME    the policy to replay when FILE holds more than one
   --from ISO     start of the span (ISO-8601, e.g. 2026-01-01T00:00:00Z)
   --to ISO       end of the span, inclusive
-  --json         {formatVersion, policy, from, to, created, survivors}
+  --disk-growth RATE
+                 new data the disk gets, e.g. 50M/h or 2G/h: also shows the peak number
+                 of snapshots and the space they hold at worst (each snapshot holds what
+                 was written since the one before it, the leaf what was written since the
+                 newest; no write overwrites an earlier one)
+  --json         {formatVersion, policy, from, to, created, survivors}; with --disk-growth
+                 also peakSnapshots, peakSnapshotsAt, diskGrowthBytesPerHour, peakHeldBytes, peakHeldAt
 `;
 
 interface SimArgs {
@@ -44,6 +50,16 @@ interface SimArgs {
   from: Date;
   to: Date;
   json: boolean;
+  growth: number | null;
+}
+
+const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** `50M/h`, `2G/h`, `1.5GiB/h`, `1000/h`: bytes per hour, binary units. */
+export function parseDiskGrowth(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))?\/h$/i.exec(s.trim());
+  if (!m) throw new UserInputError(`simulate: --disk-growth ${s} is not a rate like 50M/h or 2G/h (bytes per hour; K, M, G, T are powers of 1024)`);
+  return Math.round(Number(m[1]) * UNITS[(m[2] ?? m[3] ?? '').toUpperCase()]!);
 }
 
 function parseArgs(args: string[]): SimArgs {
@@ -55,7 +71,7 @@ function parseArgs(args: string[]): SimArgs {
       json = true;
       continue;
     }
-    const m = /^--(policy|name|from|to)(?:=(.*))?$/.exec(a);
+    const m = /^--(policy|name|from|to|disk-growth)(?:=(.*))?$/.exec(a);
     if (!m) throw new UserInputError(`simulate: unknown argument ${a}; see xensnap help simulate`);
     const val = m[2] ?? args[++i];
     if (val === undefined || val === '') throw new UserInputError(`simulate: --${m[1]} needs a value`);
@@ -71,7 +87,8 @@ function parseArgs(args: string[]): SimArgs {
   const from = date('from', v.from);
   const to = date('to', v.to);
   if (from.getTime() > to.getTime()) throw new UserInputError(`simulate: --from ${v.from} is after --to ${v.to}`);
-  return { policy: v.policy, name: v.name ?? null, from, to, json };
+  const growth = v['disk-growth'] === undefined ? null : parseDiskGrowth(v['disk-growth']);
+  return { policy: v.policy, name: v.name ?? null, from, to, json, growth };
 }
 
 function pickPolicy(policies: Policy[], name: string | null, file: string): Policy {
@@ -95,7 +112,7 @@ export async function runSimulate(ctx: CommandContext, load: LoadPolicies): Prom
   if (count > MAX_SLOTS) {
     throw new UserInputError(`simulate: about ${count} slots between --from and --to; at most ${MAX_SLOTS} are replayed, shorten the span`);
   }
-  const result = simulate({ policy, from: a.from, to: a.to });
+  const result = simulate({ policy, from: a.from, to: a.to, ...(a.growth === null ? {} : { diskGrowthBytesPerHour: a.growth }) });
   ctx.stdout.write(a.json ? renderSimulateJson(result) : renderSimulateText(result, { color: wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env) }));
   return 0;
 }
