@@ -16,6 +16,8 @@ export interface LockOwner {
 }
 
 export const LOCK_FILE = '.lock';
+/** Held by `xensnap run` for its lifetime, so at most one reconcile loop runs per state dir. */
+export const DAEMON_LOCK_FILE = '.daemon.lock';
 
 /** A held lock; `release` removes the file only if it is still ours. */
 export interface HeldLock {
@@ -44,9 +46,9 @@ async function isLive(owner: LockOwner | null): Promise<boolean> {
  * taken over. The file is written to a temp name and hard-linked into place, so it is never
  * seen half-written and two takers cannot both win.
  */
-export async function acquireInstanceLock(stateDir: string, command: string): Promise<HeldLock> {
+export async function acquireInstanceLock(stateDir: string, command: string, file: string = LOCK_FILE): Promise<HeldLock> {
   await ensurePrivateDir(stateDir);
-  const path = join(stateDir, LOCK_FILE);
+  const path = join(stateDir, file);
   const owner: LockOwner = {
     pid: process.pid,
     startTime: await processStartTime(process.pid),
@@ -98,5 +100,27 @@ export async function acquireInstanceLock(stateDir: string, command: string): Pr
     throw new UserInputError(`could not take the lock ${path}: it keeps changing hands`);
   } finally {
     await unlink(tmp).catch(() => {});
+  }
+}
+
+/**
+ * The daemon's way to take the operation lock: an operator's `apply`, `create` or `delete` may
+ * hold it for a while, so wait for it (polling) instead of failing the run — until `signal`
+ * aborts or `timeoutMs` passes.
+ */
+export async function waitForInstanceLock(
+  stateDir: string,
+  command: string,
+  opts: { signal?: AbortSignal; pollMs?: number; timeoutMs?: number } = {},
+): Promise<HeldLock> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+  for (;;) {
+    try {
+      return await acquireInstanceLock(stateDir, command);
+    } catch (err) {
+      const busy = err instanceof UserInputError && err.message.startsWith('another xensnap');
+      if (!busy || opts.signal?.aborted || Date.now() >= deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile, readFile, stat, readdir } from 'node:fs/promise
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireInstanceLock } from '../../src/apply/instance-lock.js';
+import { acquireInstanceLock, waitForInstanceLock } from '../../src/apply/instance-lock.js';
 import { processStartTime } from '../../src/apply/process-start-time.js';
 
 async function tempState(t: { after(fn: () => Promise<void>): void }) {
@@ -63,4 +63,17 @@ test('two takers at once: exactly one wins', async (t) => {
   const results = await Promise.allSettled([acquireInstanceLock(state, 'a'), acquireInstanceLock(state, 'b')]);
   // same process: the second sees a live holder (us)
   assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+});
+
+test('waitForInstanceLock waits for the holder to finish, and gives up when aborted', async (t) => {
+  const state = await tempState(t);
+  const held = await acquireInstanceLock(state, 'apply');
+  setTimeout(() => void held.release(), 150);
+  const started = Date.now();
+  const lock = await waitForInstanceLock(state, 'run', { pollMs: 20 });
+  assert.ok(Date.now() - started >= 140, 'it waited for the release');
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(waitForInstanceLock(state, 'run', { pollMs: 20, signal: ac.signal }), { message: `another xensnap (pid ${process.pid}) holds the lock ${join(state, '.lock')}` });
+  await lock.release();
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rename, rm, writeFile, access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,7 +156,11 @@ test('a real daemon on the lab: file change → snapshot, invalid edit keeps the
   let secondErr = '';
   second.stderr!.on('data', (d) => (secondErr += d));
   assert.equal(await new Promise((r) => second.on('exit', r)), 1);
-  assert.equal(secondErr, `another xensnap (pid ${child.pid}) holds the lock ${join(stateDir, '.lock')}\n`);
+  assert.equal(secondErr, `another xensnap (pid ${child.pid}) holds the lock ${join(stateDir, '.daemon.lock')}\n`);
+  // the daemon holds the operation lock only while it reconciles: a one-off create goes through
+  const oneOff = spawnSync(process.execPath, [MAIN, '--config', lab.qemuConfig, 'create', 'web-3', '-n', 'beside-daemon'], { encoding: 'utf8' });
+  assert.equal(oneOff.status, 0, oneOff.stderr);
+  assert.equal(oneOff.stdout, 'created snapshot beside-daemon of web-3 (disk-only, external, disks xvda, xvdb)\n');
   const js = JSON.parse(execFileSync(process.execPath, [MAIN, '--config', lab.qemuConfig, 'status', '--json'], { encoding: 'utf8' }));
   assert.equal(js.running, true);
   assert.equal(js.pid, child.pid);

@@ -10,7 +10,7 @@ import type { ReconcileLoop } from '../../src/loop/reconcile-loop.js';
 import type { DaemonStatus } from '../../src/loop/daemon-status.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { main } from '../../src/cli/main.js';
-import { acquireInstanceLock } from '../../src/apply/instance-lock.js';
+import { acquireInstanceLock, DAEMON_LOCK_FILE } from '../../src/apply/instance-lock.js';
 import { FakeTimers, flush } from './fake-timers.js';
 import { FakeLoader, FakeReconciler, invalid, memoryLogger, testConfig, testPolicy, valid } from './helpers.js';
 import { parsePromText, seriesLines } from '../metrics/prom-text.js';
@@ -166,9 +166,9 @@ test('daemon: status file, xensnap status, /metrics, /healthz, SIGHUP, keep-last
   const lockErr = new PassThrough();
   let lockText = '';
   lockErr.on('data', (d) => (lockText += d));
-  const held = await acquireInstanceLock(h.stateDir, 'run');
+  const held = await acquireInstanceLock(h.stateDir, 'run', DAEMON_LOCK_FILE);
   assert.equal(await main(['--config', h.configFile, 'run'], { stdout: new PassThrough(), stderr: lockErr, env: {} }), 1);
-  assert.equal(lockText, `another xensnap (pid ${process.pid}) holds the lock ${join(h.stateDir, '.lock')}\n`);
+  assert.equal(lockText, `another xensnap (pid ${process.pid}) holds the lock ${join(h.stateDir, '.daemon.lock')}\n`);
   await held.release();
 
   // SIGTERM during a run: the run is told to stop, finishes, the daemon returns 0

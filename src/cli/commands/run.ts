@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CommandContext } from '../command.js';
 import type { Reconciler } from '../../loop/reconciler.js';
 import { loadConfigFor } from '../host-context.js';
-import { acquireInstanceLock } from '../../apply/instance-lock.js';
+import { acquireInstanceLock, waitForInstanceLock, DAEMON_LOCK_FILE } from '../../apply/instance-lock.js';
 import { reconcileOnce } from '../../apply/reconcile-once.js';
 import { loggerFor } from '../../loop/logger.js';
 import { realTimers } from '../../loop/timers.js';
@@ -18,7 +18,8 @@ It wakes at the next schedule slot of any policy, when a file in policyDir chang
 (re-reads the host config and the policies) and every resyncInterval. An invalid policy set is
 reported (logs, status, metrics) and the last valid one stays in force.
 
-Holds the instance lock in stateDir for its lifetime; writes stateDir/.status.json (see
+Holds stateDir/.daemon.lock for its lifetime (one loop per state dir) and the operation lock
+stateDir/.lock only while it reconciles (apply, create, delete and pin run in between); writes stateDir/.status.json (see
 \`xensnap status\`); serves /metrics and /healthz when the host config sets \`listen\`.
 Logs one JSON object per line on stderr (readable text when stderr is a terminal).
 SIGTERM/SIGINT: finish or roll back the current step, release the lock, exit 0.
@@ -39,8 +40,17 @@ export const runCommand: Command = {
     }
     const config = await loadConfigFor(ctx);
     const log = loggerFor(ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean }, ctx.env);
-    const lock = await acquireInstanceLock(config.stateDir, parsed.values.once ? 'run --once' : 'run');
-    const reconciler: Reconciler = reconcileOnce;
+    // One loop per state dir (the daemon lock); each reconcile takes the operation lock, so an
+    // operator's apply/create/delete runs between reconciles instead of being refused all day.
+    const lock = await acquireInstanceLock(config.stateDir, parsed.values.once ? 'run --once' : 'run', DAEMON_LOCK_FILE);
+    const reconciler: Reconciler = async (o) => {
+      const op = await waitForInstanceLock(o.config.stateDir, 'run', o.signal ? { signal: o.signal } : {});
+      try {
+        return await reconcileOnce(o);
+      } finally {
+        await op.release();
+      }
+    };
     let code = 1;
     try {
       const common = { config, reconciler, loadPolicies: policyDirLoader(), log, timers: realTimers(), signals: process };
