@@ -1,21 +1,8 @@
 import type { HostConfig } from '../model/host-config.js';
 import type { Policy } from '../model/policy.js';
-import type { Plan } from '../plan/plan-types.js';
-import type { ActionResult } from '../apply/execute-types.js';
 
-/** What one reconcile reports (the shape of src/apply/reconcile-once.ts). */
-export interface ReconcileReport {
-  startedAt: string;
-  finishedAt: string;
-  /** Journal entries recovered before observing. */
-  recovered: string[];
-  plan: Plan;
-  results: ActionResult[];
-  /** Deletes held back by the limits. */
-  heldBack: number;
-  ok: boolean;
-  error: string | null;
-}
+export type { ReconcileReport } from '../apply/reconcile-once.js';
+import type { ReconcileReport } from '../apply/reconcile-once.js';
 
 export interface ReconcileOptions {
   config: HostConfig;

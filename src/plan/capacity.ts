@@ -2,7 +2,7 @@ import type { Domain } from '../model/domain.js';
 import { DEFAULT_LIMITS } from '../model/host-config.js';
 import type { CapacityLimits, Finding, Observed, ObservedDomain, ObservedFilesystem } from '../model/observed.js';
 import { estimateCreate } from './capacity-estimate.js';
-import { capacityBytes } from './capacity-format.js';
+import { formatBytes as capacityBytes } from '../util/format-bytes.js';
 import { tooDeep } from './chain-depth.js';
 import type { DomainPlan } from './plan-domain.js';
 import type { PlanLimits } from './plan-input.js';

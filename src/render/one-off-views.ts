@@ -1,6 +1,6 @@
 import type { ActionResult, ExecAction } from '../apply/execute-types.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../util/format-bytes.js';
 import { snapshotOrigin } from './snapshot-origin.js';
 
 export const ONE_OFF_FORMAT_VERSION = 1;

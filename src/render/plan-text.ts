@@ -1,6 +1,6 @@
 import type { Plan, PlanAction } from '../plan/plan-types.js';
 import { paint } from './color.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../util/format-bytes.js';
 import { domainBlocks } from './plan-blocks.js';
 
 /** Options of the human plan view. */

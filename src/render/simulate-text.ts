@@ -1,6 +1,6 @@
 import type { SimulateResult } from '../plan/simulate.js';
 import { paint } from './color.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 /**
  * `xensnap simulate --json`: {formatVersion, policy, from, to, created, survivors}, and with a

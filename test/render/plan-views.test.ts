@@ -4,7 +4,7 @@ import { renderPlanDiff } from '../../src/render/plan-diff.js';
 import { renderPlanJson } from '../../src/render/plan-json.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { wantColor } from '../../src/render/color.js';
-import { formatBytes } from '../../src/render/format-bytes.js';
+import { formatBytes } from '../../src/util/format-bytes.js';
 import { plan } from '../../src/plan/plan.js';
 import { domain, observed, policy, slotSnap } from '../plan/fixtures.js';
 import { fixturePlan } from './plan-fixture.js';
