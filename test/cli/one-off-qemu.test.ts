@@ -1,7 +1,7 @@
 // create / delete / pin / unpin against the qemu lab: a running QEMU (web-3) and a shut-off db-1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -159,14 +159,28 @@ test('deleting an external snapshot whose frozen image holds a foreign internal 
   assert.deepEqual(await journalFiles(state), []);
 });
 
-test('--live goes to the executor and fails cleanly while live snapshots are not built; nothing is left', async () => {
-  const before = await world();
-  const r = await run('create', 'web-3', '-n', 'mem1', '--live', '--json');
-  assert.equal(r.code, 1);
+test('--live on the running web-3: memory saved 0600 beside the record, the domain runs on; delete removes both', async () => {
+  const r = await run('create', 'web-3', '-n', 'mem1', '--live', '--disks', 'xvdb', '--json');
+  assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
-  assert.deepEqual([j.snapshot, j.mode, j.type, j.status], ['mem1', 'live', 'external', 'failed']);
-  assert.match(j.message, /live snapshots/);
-  assert.deepEqual(await world(), before);
+  assert.deepEqual([j.snapshot, j.mode, j.type, j.disks, j.status], ['mem1', 'live', 'external', ['xvdb'], 'ok']);
+  const dir = join(state, '3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10');
+  const record = JSON.parse(await readFile(join(dir, 'snapshotdata-mem1.json'), 'utf8'));
+  assert.deepEqual([record.mode, record.domainState, record.memoryFile], ['live', 'running', join(dir, 'mem1.save')]);
+  const st = await stat(record.memoryFile);
+  assert.ok(st.size > 0);
+  assert.equal(st.mode & 0o777, 0o600);
+  const c = await QmpClient.connect(join(lab.dir, 'run', 'web-3.qmp'));
+  try {
+    assert.equal((await c.execute<{ status: string }>('query-status')).status, 'running');
+  } finally {
+    c.close();
+  }
+  const d = await run('delete', 'web-3', 'mem1', '--yes');
+  assert.equal(d.code, 0, d.err);
+  await assert.rejects(stat(record.memoryFile), { code: 'ENOENT' });
+  await assert.rejects(stat(join(dir, 'snapshotdata-mem1.json')), { code: 'ENOENT' });
+  assert.deepEqual(await journalFiles(state), []);
 });
 
 test('refusals: taken and invalid names, bad flags, unknown disks and domains, foreign targets — exact messages, nothing changed', async () => {
