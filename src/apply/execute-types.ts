@@ -4,6 +4,8 @@ import type { PlanAction } from '../plan/plan-types.js';
 export interface ExecAction extends PlanAction {
   description?: string;
   pin?: boolean;
+  /** Set only by `xensnap delete --foreign`: the operator allows deleting a snapshot with no record. */
+  foreign?: boolean;
 }
 
 export type ActionStatus = 'ok' | 'failed' | 'skipped';

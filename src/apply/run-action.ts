@@ -97,7 +97,7 @@ async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
 async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
   const snap = deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot);
   if (!snap) throw new Error(`snapshot ${a.snapshot} was not observed on ${domain.name}`);
-  if (!snap.managed) throw new Error(`snapshot ${a.snapshot} is foreign: xensnap never deletes it`);
+  if (!snap.managed && !a.foreign) throw new Error(`snapshot ${a.snapshot} is foreign: xensnap never deletes it`);
   const backend = pickBackend(snap.disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
   await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks }, journal, progress);

@@ -221,13 +221,20 @@ test('refusals: taken and invalid names, bad flags, unknown disks and domains, f
   assert.equal(ask.err, 'refusing to change anything without a terminal to confirm on: pass --yes\n');
   assert.deepEqual(await world(), before);
 
-  // --foreign reaches the executor, which still refuses foreign deletes (see the report)
+  // --foreign: a base image others may share is refused before anything runs
+  const base = await run('delete', 'db-1', 'base-template', '--yes', '--foreign');
+  assert.deepEqual([base.code, base.err], [1, `delete: ${img('base-template.qcow2')} is the base image of db-1 xvda, which other domains or hosts may share; nothing was changed\n`]);
+  assert.deepEqual(await world(), before);
+  // --foreign reaches the executor and the backend's safe paths: golden sits in a frozen image
+  // of the running web-3, which QEMU cannot drop a tag from live
   const f = await run('delete', 'web-3', 'golden', '--yes', '--foreign');
   assert.equal(f.code, 1);
   assert.equal(f.out, 'Delete snapshot golden of web-3 (foreign, internal, disk xvda):\n  remove the internal snapshot "golden" from xvda; no data is copied\n');
-  assert.equal(f.err, 'delete of snapshot golden on web-3 FAILED: snapshot golden is foreign: xensnap never deletes it; see xensnap list web-3\n');
+  assert.equal(
+    f.err,
+    `delete of snapshot golden on web-3 FAILED: disk xvda: internal snapshot "golden" lives in ${img('web-3-xvda@ext2.qcow2')}, below the active image; QEMU deletes internal snapshots only in the active image of a running domain, so delete it while the domain is shut off; see xensnap list web-3\n`,
+  );
   assert.deepEqual(await world(), before);
-
   const p = await run('pin', 'db-1', 'm1');
   assert.deepEqual([p.code, p.out], [0, 'pinned snapshot m1 of db-1 (manual): retention never deletes it\n']);
   const p2 = await run('pin', 'db-1', 'm1');
@@ -279,4 +286,16 @@ test('create, delete and pin wait for no one: while another xensnap holds the lo
   } finally {
     await lock.release();
   }
+});
+
+test('delete --foreign removes a foreign internal snapshot of the shut-off db-1 through the backend, no record involved', async () => {
+  await promisify(execFile)('qemu-img', ['snapshot', '-c', 'by-hand', img('db-1-xvdb.qcow2')]);
+  const l = await run('list', 'db-1');
+  assert.match(l.out, /^db-1 +by-hand +\S+ +foreign +- +internal +- +xvdb$/m);
+  const d = await run('delete', 'db-1', 'by-hand', '--yes', '--foreign');
+  assert.deepEqual([d.code, d.err], [0, '']);
+  assert.equal(d.out, 'Delete snapshot by-hand of db-1 (foreign, internal, disk xvdb):\n  remove the internal snapshot "by-hand" from xvdb; no data is copied\ndeleted snapshot by-hand of db-1\n');
+  assert.deepEqual(await internalTags(img('db-1-xvdb.qcow2')), []);
+  await assertCleanImage(img('db-1-xvdb.qcow2'), 'qcow2');
+  assert.deepEqual(await journalFiles(state), []);
 });

@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import type { Observed } from '../../model/observed.js';
+import type { ObservedSnapshot } from '../../model/snapshot.js';
 import { loadConfigFor } from '../host-context.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { executeOnHost } from '../../apply/reconcile-once.js';
@@ -29,6 +31,26 @@ guards against a slip of the hand as well as against retention.
 Exit 0 when the snapshot is gone, 1 otherwise.
 `;
 
+/**
+ * A foreign external snapshot's image may be a base other domains are built on (a template):
+ * merging it away would break them. Refuse when any image of the snapshot is the base of a chain
+ * (other hosts may share it too) or appears in a chain of another disk or domain here.
+ */
+function refuseSharedImages(snap: ObservedSnapshot, domainKey: string, observed: Observed): void {
+  for (const d of snap.disks) {
+    if (!d.frozenPath) continue;
+    for (const od of observed.domains) {
+      for (const disk of od.disks) {
+        const i = disk.chain.findIndex((m) => m.path === d.frozenPath);
+        if (i < 0) continue;
+        const here = od.domain.key === domainKey && disk.vdev === d.vdev;
+        if (!here) throw new UserInputError(`delete: ${d.frozenPath} is also in the chain of ${od.domain.name} ${disk.vdev}; nothing was changed`);
+        if (i === disk.chain.length - 1) throw new UserInputError(`delete: ${d.frozenPath} is the base image of ${od.domain.name} ${disk.vdev}, which other domains or hosts may share; nothing was changed`);
+      }
+    }
+  }
+}
+
 export const deleteCommand: Command = {
   name: 'delete',
   summary: 'delete one snapshot',
@@ -43,6 +65,7 @@ export const deleteCommand: Command = {
       if (!snap.managed && !v.foreign) {
         throw new UserInputError(`delete: snapshot "${snapshot}" of ${domain.name} is foreign (xensnap has no record of it); nothing was changed; pass --foreign to delete it anyway`);
       }
+      if (!snap.managed) refuseSharedImages(snap, domain.key, host.observed);
       if (snap.record?.pinned) {
         throw new UserInputError(`delete: snapshot "${snapshot}" of ${domain.name} is pinned (${ownerWords(snap)}); nothing was changed; unpin it first: xensnap unpin ${domain.name} ${snapshot}`);
       }

@@ -76,5 +76,6 @@ export function deleteAction(domain: Domain, snap: ObservedSnapshot, od: Observe
     disks: snap.disks.map((d) => d.vdev),
     reason: snap.managed ? 'manual delete' : 'manual delete of a foreign snapshot (--foreign)',
     ...(merge ? { merge } : {}),
+    ...(snap.managed ? {} : { foreign: true }),
   };
 }
