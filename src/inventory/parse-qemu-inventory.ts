@@ -17,6 +17,8 @@ export interface QemuInventoryEntry {
   uuid: string | null;
   qmp: string;
   disks: QemuInventoryDisk[];
+  /** qemu-system-x86_64 arguments that start this domain (needed only to restore a live snapshot). */
+  launch: string[] | null;
 }
 
 const VDEV_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
@@ -26,7 +28,7 @@ const FORMATS = ['qcow2', 'raw', 'vhd'];
 
 /**
  * Parses and validates the qemu inventory (`domains: [{name, uuid?, qmp, disks: [{vdev, path,
- * format, node?}]}]`). Never throws: every problem is a Diagnostic with file:line:col and a path;
+ * format, node?}], launch?: [QEMU arguments]}]`). Never throws: every problem is a Diagnostic with file:line:col and a path;
  * `entries` is meaningful only when `diagnostics` is empty. Unknown keys, duplicate names,
  * UUIDs, vdevs and image paths are errors. `uuid` is optional: without one the domain is keyed
  * by name, as an xl.cfg without a uuid line.
@@ -66,6 +68,12 @@ export function parseQemuInventory(text: string, file: string): { entries: QemuI
     if (!isAbsolute(v) || normalize(v) !== v || v.endsWith('/') || v.includes('\0')) return void at(n, path, `${what} '${v}' must be an absolute, normalised file path`), null;
     return v;
   };
+  /** A list of strings: QEMU arguments, passed as an argument array (never through a shell). */
+  const argvList = (n: Node | null | undefined, path: string): string[] | null => {
+    if (!isSeq(n) || n.items.length === 0) return void at(n, path, "'launch' must be a non-empty list of QEMU arguments"), null;
+    const out = (n.items as Node[]).map((x, k) => str(x, `${path}/${k}`, 'a launch argument', null, ''));
+    return out.every((x): x is string => x !== null) ? out : null;
+  };
 
   const entries: QemuInventoryEntry[] = [];
   const top = doc.contents === null ? null : fields(doc.contents, '', ['domains'], ['domains'], 'the inventory');
@@ -80,7 +88,7 @@ export function parseQemuInventory(text: string, file: string): { entries: QemuI
   };
   (isSeq(list) ? (list.items as Node[]) : []).forEach((item, i) => {
     const p = `/domains/${i}`;
-    const f = fields(item, p, ['name', 'uuid', 'qmp', 'disks'], ['name', 'qmp', 'disks'], `domain ${i + 1}`);
+    const f = fields(item, p, ['name', 'uuid', 'qmp', 'disks', 'launch'], ['name', 'qmp', 'disks'], `domain ${i + 1}`);
     if (!f) return;
     const name = f.has('name') ? str(f.get('name'), `${p}/name`, 'name', DOMAIN_NAME_RE, "may use letters, digits, '.', '_', '-' (not first)") : null;
     if (name !== null) unique('name', name, f.get('name'), `${p}/name`, `domain ${i + 1}`);
@@ -107,7 +115,8 @@ export function parseQemuInventory(text: string, file: string): { entries: QemuI
       const node = d.has('node') ? str(d.get('node'), `${dp}/node`, 'node', NODE_RE, 'is not a QEMU node name (a letter, then letters, digits, ".", "_", "-"; at most 31)') : null;
       if (vdev !== null && path !== null && format !== null) disks.push({ vdev, path, format: format as QemuInventoryDisk['format'], node });
     });
-    if (name !== null && qmp !== null) entries.push({ name, uuid, qmp, disks });
+    const launch = f.has('launch') ? argvList(f.get('launch'), `${p}/launch`) : null;
+    if (name !== null && qmp !== null) entries.push({ name, uuid, qmp, disks, launch });
   });
   return { entries, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -30,6 +30,7 @@ export async function qemuDomains(entries: QemuInventoryEntry[], probe: LiveProb
       name: e.name,
       state: st.s ?? 'shutoff',
       qmp: e.qmp,
+      ...(e.launch ? { launchArgv: e.launch } : {}),
       disks: e.disks.map((d) => ({
         vdev: d.vdev,
         path: d.path,

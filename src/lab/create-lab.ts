@@ -68,15 +68,16 @@ export async function createLab(dirArg: string): Promise<Lab> {
 
   const qmp = join(dir, 'run', 'web-3.qmp');
   const pidFile = join(dir, 'run', 'web-3.pid');
+  const web3Argv = qemuArgv({
+    qmp,
+    name: 'web-3',
+    disks: [
+      { path: q('web-3-xvda.qcow2'), format: 'qcow2', node: 'xvda' },
+      { path: q('web-3-xvdb.qcow2'), format: 'qcow2', node: 'xvdb' },
+    ],
+  });
   await run('qemu-system-x86_64', [
-    ...qemuArgv({
-      qmp,
-      name: 'web-3',
-      disks: [
-        { path: q('web-3-xvda.qcow2'), format: 'qcow2', node: 'xvda' },
-        { path: q('web-3-xvdb.qcow2'), format: 'qcow2', node: 'xvdb' },
-      ],
-    }),
+    ...web3Argv,
     '-daemonize',
     '-pidfile',
     pidFile,
@@ -97,6 +98,7 @@ export async function createLab(dirArg: string): Promise<Lab> {
     disks:
       - { vdev: xvda, path: ${q('web-3-xvda.qcow2')}, format: qcow2, node: xvda }
       - { vdev: xvdb, path: ${q('web-3-xvdb.qcow2')}, format: qcow2, node: xvdb }
+    launch: ${JSON.stringify(web3Argv)}
   - name: db-1
     uuid: ${UUIDS.db1}
     qmp: ${join(dir, 'run', 'db-1.qmp')}
@@ -133,6 +135,13 @@ disk = [ 'format=vhd, vdev=xvda, access=rw, backendtype=tap, target=${q('legacy-
 /** Stops the lab's QEMU and removes the lab directory. */
 export async function destroyLab(dirArg: string): Promise<void> {
   const dir = resolve(dirArg);
+  // a revert may have restarted web-3 under another pid: ask whoever serves the socket to quit
+  await QmpClient.connect(join(dir, 'run', 'web-3.qmp'), { timeoutMs: 2000 })
+    .then(async (c) => {
+      await c.execute('quit').catch(() => {});
+      c.close();
+    })
+    .catch(() => {});
   const pid = Number(await readFile(join(dir, 'run', 'web-3.pid'), 'utf8').catch(() => ''));
   if (pid > 0) {
     try {

@@ -30,6 +30,8 @@ export interface Domain {
   domid?: number;
   /** QMP socket of the device model / standalone QEMU when known. */
   qmp?: string;
-  /** xl.cfg the domain was read from (xen, shut off) when known. */
+  /** xl.cfg the domain was read from (xen) when known. */
   configFile?: string;
+  /** Standalone QEMU: the arguments that start it (qemu inventory `launch`), to restore memory. */
+  launchArgv?: string[];
 }

@@ -128,7 +128,12 @@ const bad: [string, string, string[]][] = [
   [
     'missing keys, unknown key',
     'domains:\n  - name: a\n    memory: 5\n',
-    ["F:2:5: domain 1 is missing 'disks'", "F:2:5: domain 1 is missing 'qmp'", "F:3:5: unknown key 'memory' in domain 1 (allowed: name, uuid, qmp, disks)"],
+    ["F:2:5: domain 1 is missing 'disks'", "F:2:5: domain 1 is missing 'qmp'", "F:3:5: unknown key 'memory' in domain 1 (allowed: name, uuid, qmp, disks, launch)"],
+  ],
+  [
+    'launch not a list of strings',
+    'domains:\n  - name: a\n    qmp: /r/a.qmp\n    disks: []\n    launch: -m 64\n  - name: b\n    qmp: /r/b.qmp\n    disks: []\n    launch: [-m, { x: 1 }]\n',
+    ["F:5:13: 'launch' must be a non-empty list of QEMU arguments", 'F:9:18: a launch argument must be a string'],
   ],
   [
     'bad name, uuid, qmp',

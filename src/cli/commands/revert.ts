@@ -47,8 +47,8 @@ export const revertCommand: Command = {
     const driver = hostDriver(config);
     const now = new Date();
     const plan = planRevert({ domain, live: await driver.status(domain), target, stop: Boolean(parsed.values.stop), paused: Boolean(parsed.values.paused), now, hypervisor: driver.kind });
-    if (!plan.refusal && plan.memory && driver.kind === 'qemu') {
-      plan.refusal = `restoring the memory of a standalone QEMU needs its command line, which the qemu inventory does not hold yet; revert of live snapshot ${snapshot} is not possible from the command line`;
+    if (!plan.refusal && plan.memory && driver.kind === 'qemu' && !domain.launchArgv) {
+      plan.refusal = `restoring the memory of a standalone QEMU needs its command line: add \`launch: [QEMU arguments]\` for ${name} to the qemu inventory`;
     }
     ctx.stdout.write(renderRevertPlan(plan));
     if (plan.refusal) throw new UserInputError(`revert: ${plan.refusal}`);
