@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import type { ExecAction } from '../../apply/execute-types.js';
 import { loadConfigFor } from '../host-context.js';
 import { loadPolicySet } from '../load-policy-set.js';
@@ -35,18 +35,6 @@ domain's failure never stops another. Exit 0 when every action succeeded, 1 othe
   --json             results as data (formatVersion 1)
 `;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: { at: { type: 'string' }, yes: { type: 'boolean' }, 'max-deletes': { type: 'string' }, json: { type: 'boolean' } },
-    });
-  } catch (err) {
-    throw new UserInputError(`apply: ${(err as Error).message}`);
-  }
-}
-
 /** Keeps the first N deletes and turns the rest into nothing: held back by --max-deletes. */
 function capDeletes(actions: ExecAction[], max: number | null): { kept: ExecAction[]; held: number } {
   if (max === null) return { kept: actions, held: 0 };
@@ -60,7 +48,12 @@ export const applyCommand: Command = {
   summary: 'carry out a plan',
   help,
   async run(ctx) {
-    const { values: v, positionals } = parse(ctx.args);
+    const { values: v, positionals } = parseCommandArgs(
+      'apply',
+      ctx.args,
+      { at: { type: 'string' }, yes: { type: 'boolean' }, 'max-deletes': { type: 'string' }, json: { type: 'boolean' } },
+      true,
+    );
     if (positionals.length > 1) throw new UserInputError('apply: at most one PLANFILE');
     const planFile = positionals[0];
     if (planFile && v.at) throw new UserInputError('apply: --at plans anew; it cannot go with a PLANFILE');

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { renderFindings, renderListLong, renderListShort, renderListTree } from '../../render/list-view.js';
 import { UserInputError } from '../../errors.js';
@@ -21,16 +21,7 @@ export const listCommand: Command = {
   summary: 'list snapshots, managed and foreign',
   help,
   async run(ctx) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: ctx.args,
-        allowPositionals: true,
-        options: { long: { type: 'boolean', short: 'l' }, tree: { type: 'boolean' }, json: { type: 'boolean' } },
-      });
-    } catch (err) {
-      throw new UserInputError(`list: ${(err as Error).message}`);
-    }
+    const parsed = parseCommandArgs('list', ctx.args, { long: { type: 'boolean', short: 'l' }, tree: { type: 'boolean' }, json: { type: 'boolean' } }, true);
     if (parsed.positionals.length > 1) throw new UserInputError('list: at most one DOMAIN');
     const config = await loadConfigFor(ctx);
     const { observed } = await observeHost(config, parsed.positionals);

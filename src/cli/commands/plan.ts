@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import type { Observed } from '../../model/observed.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { loadPolicySet } from '../load-policy-set.js';
@@ -44,11 +44,7 @@ export const planCommand: Command = {
   summary: 'show what apply would create and delete',
   help,
   async run(ctx) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: ctx.args,
-        options: {
+    const parsed = parseCommandArgs('plan', ctx.args, {
           at: { type: 'string' },
           json: { type: 'boolean' },
           diff: { type: 'boolean' },
@@ -58,11 +54,7 @@ export const planCommand: Command = {
           domain: { type: 'string', multiple: true },
           observed: { type: 'string' },
           policies: { type: 'string', multiple: true },
-        },
-      });
-    } catch (err) {
-      throw new UserInputError(`plan: ${(err as Error).message}`);
-    }
+        });
     const v = parsed.values;
     const now = v.at ? parseInstant(v.at, '--at') : new Date();
     const config = await loadConfigFor(ctx);
@@ -70,9 +62,8 @@ export const planCommand: Command = {
     const only = v.domain ?? [];
     const observed = v.observed ? await readObservedFile(v.observed) : (await observeHost(config, only)).observed;
     const domains = only.length ? observed.domains.filter((d) => only.includes(d.domain.name)).map((d) => d.domain) : undefined;
-    if (v.observed && only.some((n) => !observed.domains.some((d) => d.domain.name === n))) {
-      throw new UserInputError(`no domain named ${only.filter((n) => !observed.domains.some((d) => d.domain.name === n)).map((n) => `"${n}"`).join(', ')} in ${v.observed}`);
-    }
+    const unknown = only.filter((n) => !observed.domains.some((d) => d.domain.name === n));
+    if (v.observed && unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} in ${v.observed}`);
     const result = plan({
       policies,
       observed,

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { UserInputError } from '../../errors.js';
 import { OperationJournal } from '../../apply/journal.js';
@@ -30,12 +30,7 @@ export const revertCommand: Command = {
   summary: 'revert a domain to a snapshot',
   help,
   async run(ctx) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: ctx.args, allowPositionals: true, options: { yes: { type: 'boolean' }, stop: { type: 'boolean' }, paused: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UserInputError(`revert: ${(err as Error).message}`);
-    }
+    const parsed = parseCommandArgs('revert', ctx.args, { yes: { type: 'boolean' }, stop: { type: 'boolean' }, paused: { type: 'boolean' } }, true);
     if (parsed.positionals.length !== 2) throw new UserInputError('revert: expected DOMAIN SNAPSHOT');
     const [name, snapshot] = parsed.positionals as [string, string];
     const config = await loadConfigFor(ctx);

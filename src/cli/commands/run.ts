@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Command, CommandContext } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import type { Reconciler } from '../../loop/reconciler.js';
 import { loadConfigFor } from '../host-context.js';
 import { acquireInstanceLock, waitForInstanceLock, DAEMON_LOCK_FILE } from '../../apply/instance-lock.js';
@@ -32,12 +32,7 @@ export const runCommand: Command = {
   summary: 'the reconcile loop (daemon)',
   help,
   async run(ctx: CommandContext) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: ctx.args, options: { once: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UserInputError(`run: ${(err as Error).message}`);
-    }
+    const parsed = parseCommandArgs('run', ctx.args, { once: { type: 'boolean' } });
     const config = await loadConfigFor(ctx);
     const log = loggerFor(ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean }, ctx.env);
     // One loop per state dir (the daemon lock); each reconcile takes the operation lock, so an

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor } from '../host-context.js';
 import { readStatusFile, statusPath } from '../../loop/status-writer.js';
 import { renderStatusText } from '../../loop/render-status.js';
@@ -29,12 +29,7 @@ export const statusCommand: Command = {
   summary: 'show the reconcile daemon status',
   help,
   async run(ctx) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: ctx.args, options: { json: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UserInputError(`status: ${(err as Error).message}`);
-    }
+    const parsed = parseCommandArgs('status', ctx.args, { json: { type: 'boolean' } });
     const config = await loadConfigFor(ctx);
     const path = statusPath(config.stateDir);
     let status;

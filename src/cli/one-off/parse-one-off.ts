@@ -1,19 +1,12 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserInputError } from '../../errors.js';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
+import { parseCommandArgs, type CommandOptions } from '../parse-command-args.js';
 
 /**
  * parseArgs for a one-off command: exactly `positionals.length` positionals named as given,
  * errors prefixed with the command name.
  */
-export function parseOneOff<O extends Options>(command: string, args: string[], options: O, positionals: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options, strict: true });
-  } catch (err) {
-    throw new UserInputError(`${command}: ${(err as Error).message}`);
-  }
+export function parseOneOff<O extends CommandOptions>(command: string, args: string[], options: O, positionals: string[]) {
+  const parsed = parseCommandArgs(command, args, options, true);
   if (parsed.positionals.length !== positionals.length) throw new UserInputError(`${command}: expected ${positionals.join(' ')}`);
   return { values: parsed.values, positionals: parsed.positionals };
 }
