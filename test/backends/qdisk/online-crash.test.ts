@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { StepJournal } from '../../../src/backends/backend.js';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
 import { deleteExternalOnline } from '../../../src/backends/qdisk/online-external-delete.js';
 import { readHeaderShared } from '../../../src/backends/qdisk/online-image-info.js';
@@ -10,16 +9,7 @@ import { humanMonitor } from '../../../src/qmp/human-monitor.js';
 import { run } from '../../../src/util/exec.js';
 import { startVm } from '../../util/qemu-vm.js';
 import { assertContent, DiskModel, guestFlush, guestWrite, makeDisks, tempDir } from './online-fixture.js';
-
-class RecordingJournal implements StepJournal {
-  readonly events: string[] = [];
-  async intent(step: string) {
-    this.events.push(`intent ${step}`);
-  }
-  async done(step: string) {
-    this.events.push(`done ${step}`);
-  }
-}
+import { RecordingJournal } from '../../util/image-refs.js';
 
 /** qemu-img check's JSON verdict: corruptions and check errors must be zero (a crash may leak clusters). */
 async function checkNoCorruption(image: string): Promise<void> {
@@ -62,7 +52,7 @@ test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that fin
     },
   );
   assert.ok(killed, 'the stream was still running when QEMU was killed');
-  assert.deepEqual(j.events, ['intent stream:xvda']);
+  assert.deepEqual(j.lines, ['intent:stream:xvda']);
   c.close();
   await vm.kill();
   // The job never completed, so no header was rewritten: the leaf still reads through s1.

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { StepJournal } from '../../../src/backends/backend.js';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
 import { deleteExternalOnline } from '../../../src/backends/qdisk/online-external-delete.js';
 import { imagePathOf, readBlockGraph } from '../../../src/backends/qdisk/node-graph.js';
@@ -11,16 +10,7 @@ import { createInternalOnline } from '../../../src/backends/qdisk/online-interna
 import { QdiskBackend } from '../../../src/backends/qdisk/qdisk-backend.js';
 import { startVm } from '../../util/qemu-vm.js';
 import { assertContent, check, DiskModel, guestFlush, guestWrite, listDir, makeDisks, nodeNames, runningDomain, tempDir } from './online-fixture.js';
-
-class RecordingJournal implements StepJournal {
-  readonly events: string[] = [];
-  async intent(step: string) {
-    this.events.push(`intent ${step}`);
-  }
-  async done(step: string) {
-    this.events.push(`done ${step}`);
-  }
-}
+import { RecordingJournal } from '../../util/image-refs.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,10 +32,10 @@ test('external create on 2 running disks: stable leaf paths, frozen content, jou
     { vdev: 'xvdb', format: 'qcow2', backend: 'qdisk', frozenPath: join(dir, 'xvdb@s1.qcow2') },
   ]);
   const steps = ['create-overlay', 'link-frozen', 'swap-file-node', 'rename-overlay', 'add-overlay-nodes'];
-  assert.deepEqual(j.events, [
-    ...['xvda', 'xvdb'].flatMap((v) => steps.flatMap((s) => [`intent ${s}:${v}`, `done ${s}:${v}`])),
-    'intent transaction',
-    'done transaction',
+  assert.deepEqual(j.lines, [
+    ...['xvda', 'xvdb'].flatMap((v) => steps.flatMap((s) => [`intent:${s}:${v}`, `done:${s}:${v}`])),
+    'intent:transaction',
+    'done:transaction',
   ]);
   // The live image's inode is now the frozen name; a new inode holds the leaf path.
   assert.equal((await stat(join(dir, 'xvda@s1.qcow2'))).ino, inodes[0]);
@@ -158,7 +148,7 @@ test('deleting external snapshots streams into the child and leaves every other 
   const progress: Array<{ step: string; done: number; total: number }> = [];
   const j = new RecordingJournal();
   await deleteExternalOnline(c, disks, [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s2') }], j, (e) => progress.push(e));
-  assert.deepEqual(j.events, ['intent stream:xvda', 'done stream:xvda', 'intent drop-nodes:xvda', 'done drop-nodes:xvda', 'intent unlink-frozen:xvda', 'done unlink-frozen:xvda']);
+  assert.deepEqual(j.lines, ['intent:stream:xvda', 'done:stream:xvda', 'intent:drop-nodes:xvda', 'done:drop-nodes:xvda', 'intent:unlink-frozen:xvda', 'done:unlink-frozen:xvda']);
   const last = progress.at(-1)!;
   assert.equal(last.step, 'stream:xvda');
   assert.equal(last.done, last.total);
