@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, destroyLab, type Lab } from '../../src/lab/create-lab.js';
+import { useLab } from '../util/lab-fixture.js';
 import { loadHostConfig } from '../../src/config/load-host-config.js';
 import { observeHost } from '../../src/cli/host-context.js';
 import { writeRecord } from '../../src/state/index.js';
@@ -18,18 +17,10 @@ function capture() {
   return { stream: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream, text: () => out };
 }
 
-let lab: Lab;
-test.before(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'xensnap-lab-'));
-  lab = await createLab(join(dir, 'lab'));
-});
-test.after(async () => {
-  await destroyLab(lab.dir);
-  await rm(dirname(lab.dir), { recursive: true, force: true });
-});
+const fx = useLab('xensnap-lab-');
 
 async function qemuConfig() {
-  const { config, diagnostics } = await loadHostConfig(lab.qemuConfig);
+  const { config, diagnostics } = await loadHostConfig(fx.lab.qemuConfig);
   assert.deepEqual(diagnostics, []);
   return config;
 }
@@ -47,7 +38,7 @@ test('the running lab domain is observed over its real QMP socket, the shut-off 
     ['golden', false, 'internal'],
   ]);
   assert.deepEqual(observed.findings.map((f) => `${f.kind} ${f.domain?.name}: ${f.message}`).sort(), [
-    `drift-unrecorded db-1: chain member ${lab.dir}/images/base-template.qcow2 has no xensnap record (foreign)`,
+    `drift-unrecorded db-1: chain member ${fx.lab.dir}/images/base-template.qcow2 has no xensnap record (foreign)`,
     'drift-unrecorded web-3: internal snapshot "golden" on xvda has no xensnap record (foreign)',
   ]);
 });
@@ -70,36 +61,36 @@ test('a record claims its tag (managed), and a record whose tag is gone is drift
     ['vanished', true, true],
   ]);
   assert.deepEqual(observed.findings.map((f) => f.message), [
-    `snapshot "vanished": internal snapshot "vanished" is missing from ${lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
+    `snapshot "vanished": internal snapshot "vanished" is missing from ${fx.lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
   ]);
   const out = capture();
-  const code = await main(['--config', lab.qemuConfig, 'list', 'web-3'], { stdout: out.stream, stderr: capture().stream, env: {} });
+  const code = await main(['--config', fx.lab.qemuConfig, 'list', 'web-3'], { stdout: out.stream, stderr: capture().stream, env: {} });
   assert.equal(code, 0);
   assert.equal(out.text(), [
     'DOMAIN  NAME      CREATED               ORIGIN           MODE       TYPE      STATE    DISKS',
     'web-3   golden    2026-11-26T04:00:00Z  manual (pinned)  disk-only  internal  running  xvda',
     'web-3   vanished  2026-11-26T04:00:00Z  manual (pinned)  disk-only  internal  running  xvda',
-    `! web-3: snapshot "vanished": internal snapshot "vanished" is missing from ${lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
+    `! web-3: snapshot "vanished": internal snapshot "vanished" is missing from ${fx.lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
     '',
   ].join('\n'));
 });
 
 test('the xen lab: xl.cfg domains (qcow2 on qdisk, VHD on tap) through the xl stand-in', async () => {
-  const env = { ...process.env, PATH: `${join(repo, 'test/stubs')}:${process.env.PATH}`, XENSNAP_XL_STATE: lab.xlState };
+  const env = { ...process.env, PATH: `${join(repo, 'test/stubs')}:${process.env.PATH}`, XENSNAP_XL_STATE: fx.lab.xlState };
   const out = capture();
   const err = capture();
   const saved = process.env.PATH;
   process.env.PATH = env.PATH;
-  process.env.XENSNAP_XL_STATE = lab.xlState;
+  process.env.XENSNAP_XL_STATE = fx.lab.xlState;
   try {
-    const code = await main(['--config', lab.xenConfig, 'list', '--tree'], { stdout: out.stream, stderr: err.stream, env });
+    const code = await main(['--config', fx.lab.xenConfig, 'list', '--tree'], { stdout: out.stream, stderr: err.stream, env });
     assert.equal(err.text(), '');
     assert.equal(code, 0);
   } finally {
     process.env.PATH = saved;
     delete process.env.XENSNAP_XL_STATE;
   }
-  const img = `${lab.dir}/images`;
+  const img = `${fx.lab.dir}/images`;
   assert.equal(out.text(), [
     'app-1 (shutoff)',
     `  xvda: ${img}/app-1-xvda.qcow2 (depth 1)`,
@@ -111,5 +102,5 @@ test('the xen lab: xl.cfg domains (qcow2 on qdisk, VHD on tap) through the xl st
     `  └─ ${img}/legacy-1-xvda.vhd vhd leaf`,
     '',
   ].join('\n'));
-  assert.ok((await readFile(lab.xlState, 'utf8')).includes('"domains"'));
+  assert.ok((await readFile(fx.lab.xlState, 'utf8')).includes('"domains"'));
 });

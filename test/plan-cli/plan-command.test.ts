@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile, writeFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLab, destroyLab, type Lab } from '../../src/lab/create-lab.js';
+import { useLab } from '../util/lab-fixture.js';
 import { main } from '../../src/cli/main.js';
 
 function capture() {
@@ -18,16 +17,7 @@ async function cli(args: string[]) {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-let lab: Lab;
-let tmp: string;
-test.before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'xensnap-plan-cli-'));
-  lab = await createLab(join(tmp, 'lab'));
-});
-test.after(async () => {
-  await destroyLab(lab.dir);
-  await rm(tmp, { recursive: true, force: true });
-});
+const fx = useLab('xensnap-plan-cli-');
 
 const AT = '2026-11-26T05:10:00Z';
 
@@ -38,14 +28,14 @@ function withoutFreeSpace(plan: { capacity?: { filesystems: { freeBytes: number 
 }
 
 test('plan on the lab: one block per domain, creates with reasons, findings, summary; exit 0', async () => {
-  const r = await cli(['--config', lab.qemuConfig, 'plan', '--at', AT]);
+  const r = await cli(['--config', fx.lab.qemuConfig, 'plan', '--at', AT]);
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, [
     'db-1 (7d2e4a10-1c3b-4f5e-8a9b-0c1d2e3f4a5b):',
     '  + apps-nightly-20261126T030000Z [apps-nightly; disk-only; external; xvda,xvdb]: due: slot 2026-11-26T03:00:00Z has no snapshot',
     '  + db-daily-20261126T023000Z [db-daily; disk-only; internal; xvda,xvdb]: due: slot 2026-11-26T02:30:00Z has no snapshot',
-    `  ! drift-unrecorded: chain member ${lab.dir}/images/base-template.qcow2 has no xensnap record (foreign)`,
+    `  ! drift-unrecorded: chain member ${fx.lab.dir}/images/base-template.qcow2 has no xensnap record (foreign)`,
     '',
     'web-3 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):',
     '  + web-hourly-20261126T050000Z [web-hourly; disk-only; external; xvda,xvdb]: due: slot 2026-11-26T05:00:00Z has no snapshot',
@@ -57,8 +47,8 @@ test('plan on the lab: one block per domain, creates with reasons, findings, sum
 });
 
 test('--detailed-exitcode is 2 with changes pending; --domain narrows; -o saves the JSON plan 0600', async () => {
-  const out = join(tmp, 'web3.plan');
-  const r = await cli(['--config', lab.qemuConfig, 'plan', '--at', AT, '--domain', 'web-3', '--detailed-exitcode', '-o', out]);
+  const out = join(fx.tmp, 'web3.plan');
+  const r = await cli(['--config', fx.lab.qemuConfig, 'plan', '--at', AT, '--domain', 'web-3', '--detailed-exitcode', '-o', out]);
   assert.equal(r.code, 2);
   assert.match(r.stdout, /^web-3 .*\n  \+ web-hourly-20261126T050000Z /);
   assert.doesNotMatch(r.stdout, /db-1/);
@@ -68,32 +58,32 @@ test('--detailed-exitcode is 2 with changes pending; --domain narrows; -o saves 
   assert.deepEqual(saved.scope, ['3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10']);
   assert.deepEqual(saved.actions.map((a: { action: string; snapshot: string; disks: string[] }) => [a.action, a.snapshot, a.disks]), [['create', 'web-hourly-20261126T050000Z', ['xvda', 'xvdb']]]);
   assert.equal((await stat(out)).mode & 0o777, 0o600);
-  const json = await cli(['--config', lab.qemuConfig, 'plan', '--at', AT, '--domain', 'web-3', '--json']);
+  const json = await cli(['--config', fx.lab.qemuConfig, 'plan', '--at', AT, '--domain', 'web-3', '--json']);
   assert.deepEqual(withoutFreeSpace(JSON.parse(json.stdout)), withoutFreeSpace(saved));
 });
 
 test('plan --observed plans against an exported observation: the same plan as on the host', async () => {
-  const exported = await cli(['--config', lab.qemuConfig, 'list', '--json']);
+  const exported = await cli(['--config', fx.lab.qemuConfig, 'list', '--json']);
   assert.equal(exported.code, 0);
-  const file = join(tmp, 'host.json');
+  const file = join(fx.tmp, 'host.json');
   await writeFile(file, exported.stdout);
-  const onHost = await cli(['--config', lab.qemuConfig, 'plan', '--at', AT, '--json']);
+  const onHost = await cli(['--config', fx.lab.qemuConfig, 'plan', '--at', AT, '--json']);
   // no host config needed for a policy repository's CI: only the policies and the export
-  const again = await cli(['plan', '--at', AT, '--json', '--observed', file, '--policies', join(lab.dir, 'policies')]);
+  const again = await cli(['plan', '--at', AT, '--json', '--observed', file, '--policies', join(fx.lab.dir, 'policies')]);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(withoutFreeSpace(JSON.parse(again.stdout)), withoutFreeSpace(JSON.parse(onHost.stdout)));
 });
 
 test('bad input: a malformed --at, an unknown domain, a file that is no export', async () => {
-  assert.deepEqual(await cli(['--config', lab.qemuConfig, 'plan', '--at', 'yesterday']), {
+  assert.deepEqual(await cli(['--config', fx.lab.qemuConfig, 'plan', '--at', 'yesterday']), {
     code: 1,
     stdout: '',
     stderr: '--at: "yesterday" is not an ISO-8601 time with an offset, e.g. 2026-11-26T04:00:00Z\n',
   });
-  assert.deepEqual(await cli(['--config', lab.qemuConfig, 'plan', '--domain', 'nope']), { code: 1, stdout: '', stderr: 'no domain named "nope" on this host\n' });
-  const junk = join(tmp, 'junk.json');
+  assert.deepEqual(await cli(['--config', fx.lab.qemuConfig, 'plan', '--domain', 'nope']), { code: 1, stdout: '', stderr: 'no domain named "nope" on this host\n' });
+  const junk = join(fx.tmp, 'junk.json');
   await writeFile(junk, '{"formatVersion": 7}');
-  assert.deepEqual(await cli(['plan', '--observed', junk, '--policies', join(lab.dir, 'policies')]), {
+  assert.deepEqual(await cli(['plan', '--observed', junk, '--policies', join(fx.lab.dir, 'policies')]), {
     code: 1,
     stdout: '',
     stderr: `${junk}: not an observation export (expected the JSON of \`xensnap list --json\`, formatVersion 1)\n`,

@@ -1,28 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createLab, destroyLab, type Lab } from '../../src/lab/create-lab.js';
+import { useLab } from '../util/lab-fixture.js';
 import { QmpClient } from '../../src/qmp/qmp-client.js';
 import { cli } from '../cli/one-off-helpers.js';
 
 const exec = promisify(execFile);
-let lab: Lab;
-let tmp: string;
-test.before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'xensnap-revert-live-'));
-  lab = await createLab(join(tmp, 'lab'));
-});
-test.after(async () => {
-  await destroyLab(lab.dir);
-  await rm(tmp, { recursive: true, force: true });
-});
+const fx = useLab('xensnap-revert-live-');
 
 async function qmp<T>(command: string, args?: object): Promise<T> {
-  const c = await QmpClient.connect(join(lab.dir, 'run', 'web-3.qmp'));
+  const c = await QmpClient.connect(join(fx.lab.dir, 'run', 'web-3.qmp'));
   try {
     return await c.execute<T>(command, args);
   } finally {
@@ -33,15 +22,15 @@ async function qmp<T>(command: string, args?: object): Promise<T> {
 test('revert --stop of a live snapshot of the standalone web-3: restarted from the inventory launch line with its memory, disks as at the snapshot', async () => {
   const hmp = (cmd: string) => qmp<string>('human-monitor-command', { 'command-line': `qemu-io -d vd1/virtio-backend "${cmd}"` });
   await hmp('write -P 0x5a 0 1M');
-  const made = await cli(lab.qemuConfig, 'create', 'web-3', '-n', 'l1', '--live');
+  const made = await cli(fx.lab.qemuConfig, 'create', 'web-3', '-n', 'l1', '--live');
   assert.deepEqual([made.code, made.out], [0, 'created snapshot l1 of web-3 (live, external, disks xvda, xvdb)\n']);
   await hmp('write -P 0x6b 0 1M'); // after the snapshot: the revert must undo it
-  const r = await cli(lab.qemuConfig, 'revert', 'web-3', 'l1', '--yes', '--stop');
+  const r = await cli(fx.lab.qemuConfig, 'revert', 'web-3', 'l1', '--yes', '--stop');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /\nreverted web-3 to l1; the previous state is snapshot pre-revert-\d{8}T\d{6}Z; web-3 is running\n$/);
   assert.equal((await qmp<{ status: string }>('query-status')).status, 'running');
   await hmp('flush');
-  const leaf = join(lab.dir, 'images', 'web-3-xvdb.qcow2');
+  const leaf = join(fx.lab.dir, 'images', 'web-3-xvdb.qcow2');
   const { stdout } = await exec('qemu-io', ['-U', '-r', '-f', 'qcow2', '-c', 'read -P 0x5a 0 1M', leaf]);
   assert.match(stdout, /^read 1048576\/1048576 bytes at offset 0\n/);
 });
