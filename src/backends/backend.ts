@@ -59,16 +59,7 @@ export interface SnapshotBackend {
   delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void>;
 }
 
-/** The frozen image path of an external snapshot: `<dir>/<stem>@<snapshot><ext>`. */
-export function frozenImagePath(leaf: string, snapshot: string): string {
-  const slash = leaf.lastIndexOf('/');
-  const dir = leaf.slice(0, slash + 1);
-  const base = leaf.slice(slash + 1);
-  const dot = base.lastIndexOf('.');
-  const stem = dot > 0 ? base.slice(0, dot) : base;
-  const ext = dot > 0 ? base.slice(dot) : '';
-  return `${dir}${stem}@${snapshot}${ext}`;
-}
+export { frozenImagePath } from '../model/frozen-image-path.js';
 
 /** One journaled step handed back to the backend that wrote it; `done` false = was in flight. */
 export interface RecoveryStep {

@@ -15,6 +15,8 @@ export interface ChainMember {
   internal?: InternalSnapshotInfo[];
   /** Id of the filesystem holding this image (ObservedFilesystem.id), when free space was measured. */
   fs?: string;
+  /** Hard links to the file (st_nlink), when read from the file system. */
+  links?: number;
 }
 
 /** An internal snapshot found in a qcow2 image's snapshot table. */
@@ -27,12 +29,41 @@ export interface InternalSnapshotInfo {
   diskSize: number | null;
 }
 
-/** A disk's chain, leaf first. `internal` is the leaf's own table (chain[0].internal). */
+/**
+ * A disk's snapshot graph. `chain` is the current chain, leaf first; `internal` is the leaf's own
+ * table (chain[0].internal). `branches` are the other images that read through an image of the
+ * chain (side branches left by reverts), each with its `backing`: chain plus branches is every
+ * image this disk's snapshots live in. `sharedWith` names the images of this graph that other
+ * disks read too (a shared base, or another domain's image built on one of ours).
+ */
 export interface ObservedDisk {
   vdev: string;
   leaf: string;
   chain: ChainMember[];
   internal: InternalSnapshotInfo[];
+  /** Sorted by path; absent when none. */
+  branches?: ChainMember[];
+  /** Sorted by path; absent when none. */
+  sharedWith?: SharedImage[];
+}
+
+/** An image of a disk's graph that some other disk also reads (through its chain or a branch). */
+export interface SharedImage {
+  path: string;
+  /** The other readers, sorted: `domain` is the domain name, `vdev` its disk. */
+  by: { domain: string; vdev: string }[];
+}
+
+/**
+ * Where observation looked for images that read through a disk's images: the directories of
+ * every chain member and recorded frozen image on the host. An image elsewhere (another
+ * directory, another host sharing the storage) that reads through one of them is not seen.
+ * `unreadable` lists files there that look like images but could not be read: they might read
+ * through anything in their directory.
+ */
+export interface ObservedScan {
+  dirs: string[];
+  unreadable: { path: string; message: string }[];
 }
 
 export type FindingKind =
@@ -46,6 +77,7 @@ export type FindingKind =
   | 'held-back'
   | 'skipped'
   | 'capacity'
+  | 'unmergeable' // retention would delete a snapshot, but no method keeps every other snapshot exact now
   | 'info';
 
 /** A finding: something an operator should read. Never a reason to crash. */
@@ -96,4 +128,6 @@ export interface Observed {
   stateDir?: { path: string; fs: string };
   /** The host's storage limits when observed; plan() uses them unless PlanLimits overrides. */
   limits?: CapacityLimits;
+  /** Where side branches and other readers were looked for; absent in older exports. */
+  scan?: ObservedScan;
 }

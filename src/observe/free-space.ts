@@ -78,16 +78,16 @@ async function existingAncestor(path: string, probe: FsProbe): Promise<{ path: s
 }
 
 /**
- * Adds capacity facts to an observation: the filesystem of every chain member (`fs`), the
+ * Adds capacity facts to an observation: the filesystem of every chain and branch image (`fs`), the
  * measured filesystems, the state dir's filesystem and the host's limits. Mutates `observed`.
  */
 export async function attachCapacity(observed: Observed, stateDir: string, limits: CapacityLimits, probe: FsProbe = nodeFsProbe): Promise<void> {
   const paths = [stateDir];
-  for (const od of observed.domains) for (const d of od.disks) for (const m of d.chain) paths.push(m.path);
+  for (const od of observed.domains) for (const d of od.disks) for (const m of [...d.chain, ...(d.branches ?? [])]) paths.push(m.path);
   const { filesystems, fsOf } = await measureFilesystems(paths, probe);
   for (const od of observed.domains) {
     for (const d of od.disks) {
-      for (const m of d.chain) {
+      for (const m of [...d.chain, ...(d.branches ?? [])]) {
         const id = fsOf.get(m.path);
         if (id !== undefined) m.fs = id;
       }

@@ -16,6 +16,8 @@ export interface ImageFacts {
   inode: { dev: number; ino: number };
   /** Last modification, ms since the epoch (a foreign frozen image's best creation time). */
   mtimeMs: number;
+  /** Hard links to the file (st_nlink). */
+  links?: number;
 }
 
 /**

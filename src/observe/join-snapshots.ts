@@ -1,5 +1,5 @@
 import type { Domain } from '../model/domain.js';
-import type { Finding, InternalSnapshotInfo, ObservedDisk } from '../model/observed.js';
+import type { ChainMember, Finding, InternalSnapshotInfo, ObservedDisk } from '../model/observed.js';
 import type { ObservedSnapshot, SnapshotDiskRecord, SnapshotRecord } from '../model/snapshot.js';
 
 /** One disk of a domain as observation read it, with the extra facts the join needs. */
@@ -14,8 +14,16 @@ export interface JoinInput {
   disks: DiskReading[];
   records: SnapshotRecord[];
   recordProblems: { file: string; message: string }[];
-  /** Frozen images that exist off every current chain (a side branch after a revert). */
-  sideBranch?: Set<string>;
+}
+
+/** The images below the leaf (its chain) and on side branches: every image a snapshot may own. */
+export function snapshotImages(disk: ObservedDisk): ChainMember[] {
+  return [...disk.chain.slice(1), ...(disk.branches ?? [])];
+}
+
+/** Every internal snapshot table of a disk's graph, with the image holding it (null: the leaf). */
+export function tagTables(disk: ObservedDisk): [string | null, InternalSnapshotInfo[]][] {
+  return [[null, disk.internal], ...snapshotImages(disk).map((m): [string, InternalSnapshotInfo[]] => [m.path, m.internal ?? []])];
 }
 
 /**
@@ -43,18 +51,15 @@ export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]
       if (record.type === 'internal') {
         const tag = rd.tag ?? record.name;
         claimedTags.add(`${rd.vdev}\0${tag}`);
-        const tables = [reading.disk.internal, ...reading.disk.chain.slice(1).map((m) => m.internal ?? [])];
-        if (!tables.some((t) => t.some((s) => s.name === tag))) {
-          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": internal snapshot "${tag}" is missing from ${reading.disk.leaf} (${rd.vdev})` });
+        if (!tagTables(reading.disk).some(([, t]) => t.some((s) => s.name === tag))) {
+          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": internal snapshot "${tag}" is missing from the images of ${rd.vdev} (${reading.disk.leaf})` });
         }
       } else {
         const frozen = rd.frozenPath ?? '';
         claimedFiles.add(frozen);
-        const member = reading.disk.chain.slice(1).find((m) => m.path === frozen);
-        if (!member && input.sideBranch?.has(frozen)) {
-          findings.push({ kind: 'info', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is on a side branch, not under the current leaf of ${rd.vdev} (after a revert); it cannot be merged away until it is reverted to or removed by hand` });
-        } else if (!member) {
-          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is not in the chain of ${reading.disk.leaf} (${rd.vdev})` });
+        const member = snapshotImages(reading.disk).find((m) => m.path === frozen);
+        if (!member) {
+          findings.push({ kind: 'drift-missing-image', domain: who, message: `snapshot "${record.name}": frozen image ${frozen} is not among the images of ${rd.vdev} (${reading.disk.leaf})` });
         } else sizeBytes += member.allocatedBytes;
       }
     }
@@ -80,10 +85,9 @@ function foreignInternal(input: JoinInput, claimed: Set<string>, findings: Findi
   const byName = new Map<string, { createdSec: number; disks: SnapshotDiskRecord[] }>();
   for (const { disk } of input.disks) {
     const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
-    // the leaf's table, then tables of frozen images (tags taken before an external snapshot)
-    const tables: [string | null, InternalSnapshotInfo[]][] = [[null, disk.internal], ...disk.chain.slice(1).map((m): [string, InternalSnapshotInfo[]] => [m.path, m.internal ?? []])];
-    for (const [image, table] of tables) {
-      const format = disk.chain.find((m) => m.path === (image ?? disk.leaf))?.format ?? 'qcow2';
+    // the leaf's table, then tables of frozen images (tags taken before an external snapshot) and side branches
+    for (const [image, table] of tagTables(disk)) {
+      const format = [...disk.chain, ...(disk.branches ?? [])].find((m) => m.path === (image ?? disk.leaf))?.format ?? 'qcow2';
       for (const s of table) {
         if (claimed.has(`${disk.vdev}\0${s.name}`)) continue;
         const entry = byName.get(s.name) ?? { createdSec: s.dateSec, disks: [] };
@@ -113,7 +117,7 @@ function foreignExternal(input: JoinInput, claimed: Set<string>, findings: Findi
   const byName = new Map<string, { mtime: number; size: number; disks: SnapshotDiskRecord[] }>();
   for (const { disk, mtimes } of input.disks) {
     const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
-    for (const member of disk.chain.slice(1)) {
+    for (const member of snapshotImages(disk)) {
       if (claimed.has(member.path)) continue;
       const name = foreignNameOf(member.path);
       const entry = byName.get(name) ?? { mtime: Infinity, size: 0, disks: [] };

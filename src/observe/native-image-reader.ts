@@ -23,7 +23,7 @@ const KNOWN: Record<string, 'qcow2' | 'vhd' | 'raw'> = { qcow2: 'qcow2', vhd: 'v
 export const nativeImageReader: ImageReader = {
   async read(path: string, stated: string | null): Promise<ImageFacts> {
     const st = await stat(path);
-    const common = { allocatedBytes: st.blocks * 512, inode: { dev: st.dev, ino: st.ino }, mtimeMs: st.mtimeMs };
+    const common = { allocatedBytes: st.blocks * 512, inode: { dev: st.dev, ino: st.ino }, mtimeMs: st.mtimeMs, links: st.nlink };
     if (stated !== null && !(stated in KNOWN)) throw new FormatError(path, `format ${stated} is not one xensnap reads`);
     return withFile(path, async (f) => {
       const format = stated !== null ? KNOWN[stated]! : await probeImageFormat(f);

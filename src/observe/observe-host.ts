@@ -25,6 +25,7 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
     reader: nativeImageReader,
     records: { read: (key) => readDomainRecords(config.stateDir, key) },
     concurrency: config.limits.concurrency * 2,
+    hostDomains: inv.domains,
     live: async (domain) => {
       if (!domain.qmp) return null;
       const client = await QmpClient.connect(domain.qmp, { timeoutMs: 5000 });

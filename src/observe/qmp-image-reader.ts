@@ -58,6 +58,7 @@ export async function qmpImageReader(client: QmpClient, fallback: ImageReader): 
         internal,
         inode: { dev: st.dev, ino: st.ino },
         mtimeMs: st.mtimeMs,
+        links: st.nlink,
       };
     },
   };

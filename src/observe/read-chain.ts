@@ -50,6 +50,7 @@ export async function readChain(leaf: string, leafFormat: string, reader: ImageR
       allocatedBytes: facts.allocatedBytes,
       backing: facts.backing,
       ...(facts.internal.length ? { internal: facts.internal } : {}),
+      ...(facts.links !== undefined ? { links: facts.links } : {}),
     });
     result.mtimes.set(path, facts.mtimeMs);
     if (result.chain.length === 1) result.internal = facts.internal;

@@ -1,7 +1,7 @@
 import type { Domain } from '../model/domain.js';
 import type { ChainMember, ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
-import type { CreateEstimate, PlanAction } from './plan-types.js';
+import type { CreateEstimate, MergeCost, PlanAction } from './plan-types.js';
 
 /** qcow2's default cluster size; observation does not read each image's own. */
 export const QCOW2_CLUSTER = 65_536;
@@ -67,44 +67,31 @@ export function estimateCreate(
 }
 
 /**
- * What deleting a snapshot is expected to release, per filesystem, or null when its images
- * were not observed. External: per the merge estimate, the frozen images' allocated bytes
- * minus what the merge copies (copied data moves, it is not freed). Internal: the tag's VM
- * state plus its L1 table copy (clusters only it references are not known, so not counted).
+ * What deleting a snapshot is expected to release, per filesystem, or null when its images were
+ * not observed or its delete was not decided on them (`merge` null). Per disk: a removed frozen
+ * image frees its allocated bytes; a merged one frees them minus what the merge copies (copied
+ * data moves, it is not freed); a tag frees its VM state plus its L1 table copy (clusters only
+ * it references are not known, so not counted).
  */
-export function estimateFrees(s: ObservedSnapshot, od: ObservedDomain | undefined, bytesToCopy: number | null): { bytes: number; byFs: Map<string | null, number> } | null {
-  if (!od) return null;
+export function estimateFrees(s: ObservedSnapshot, od: ObservedDomain | undefined, merge: MergeCost | null): { bytes: number; byFs: Map<string | null, number> } | null {
+  if (!od || !merge) return null;
   const byFs = new Map<string | null, number>();
   let total = 0;
-  for (const sd of s.disks) {
-    const disk = od.disks.find((d) => d.vdev === sd.vdev);
-    if (!disk) return null;
-    if (s.type === 'external') {
-      const m = disk.chain.find((c) => c.path === sd.frozenPath);
-      if (!m) return null;
-      byFs.set(m.fs ?? null, (byFs.get(m.fs ?? null) ?? 0) + m.allocatedBytes);
-      total += m.allocatedBytes;
+  for (const step of merge.disks) {
+    const disk = od.disks.find((d) => d.vdev === step.vdev);
+    const m = disk ? [...disk.chain, ...(disk.branches ?? [])].find((c) => c.path === step.image) : undefined;
+    if (!disk || !m) return null;
+    let n: number;
+    if (step.method === 'delete-tag') {
+      const tags = m === disk.chain[0] ? disk.internal : m.internal;
+      const tag = tags?.find((t) => t.name === step.tag);
+      if (!tag) return null;
+      n = tag.vmStateSize + qcow2L1Bytes(tag.diskSize ?? m.virtualSize);
     } else {
-      const holder = sd.image ? disk.chain.find((c) => c.path === sd.image) : disk.chain[0];
-      const tags = holder === disk.chain[0] ? disk.internal : holder?.internal;
-      const tag = tags?.find((t) => t.name === (sd.tag ?? s.name));
-      if (!holder || !tag) return null;
-      const n = tag.vmStateSize + qcow2L1Bytes(tag.diskSize ?? holder.virtualSize);
-      byFs.set(holder.fs ?? null, (byFs.get(holder.fs ?? null) ?? 0) + n);
-      total += n;
+      n = Math.max(0, m.allocatedBytes - step.bytesToCopy);
     }
-  }
-  if (s.type === 'external') {
-    if (bytesToCopy === null) return null;
-    // the copy lands on the same filesystem(s): take it off the largest share
-    const keep = Math.min(total, bytesToCopy);
-    let rest = keep;
-    for (const [fs, n] of [...byFs].sort((x, y) => y[1] - x[1])) {
-      const cut = Math.min(n, rest);
-      byFs.set(fs, n - cut);
-      rest -= cut;
-    }
-    total -= keep;
+    byFs.set(m.fs ?? null, (byFs.get(m.fs ?? null) ?? 0) + n);
+    total += n;
   }
   return { bytes: total, byFs };
 }

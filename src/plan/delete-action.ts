@@ -1,12 +1,13 @@
-import type { ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
-import { estimateMerge } from './merge-cost.js';
 import type { PlanAction, PlanDomainRef } from './plan-types.js';
 import { isoSeconds } from './slots.js';
 import { slotMsOf } from './snapshot-time.js';
 
-/** The delete action for a managed snapshot (callers never pass a foreign one). */
-export function deleteAction(ref: PlanDomainRef, s: ObservedSnapshot, od: ObservedDomain | undefined, reason: string): PlanAction {
+/**
+ * The delete action for a managed snapshot (callers never pass a foreign one); its `merge` is
+ * decided later, on the disk graphs (graph/plan-graph-deletes.ts).
+ */
+export function deleteAction(ref: PlanDomainRef, s: ObservedSnapshot, reason: string): PlanAction {
   const r = s.record!;
   const a: PlanAction = {
     action: 'delete',
@@ -19,8 +20,6 @@ export function deleteAction(ref: PlanDomainRef, s: ObservedSnapshot, od: Observ
     disks: vdevList(s),
     reason,
   };
-  const merge = estimateMerge(s, od);
-  if (merge) a.merge = merge;
   return a;
 }
 

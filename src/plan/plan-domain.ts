@@ -154,6 +154,6 @@ function retainGroup(out: DomainPlan, od: ObservedDomain | undefined, group: Obs
     if (!s) continue; // the pending create
     const mask = masks[i]! | (i === 0 ? NEWEST : 0) | (s.record!.pinned ? PINNED : 0);
     if (mask !== 0) out.kept.push({ domain: out.ref, policy: pc.policy.name, snapshot: s.name, rules: keptRules(mask) });
-    else out.deletes.push(deleteAction(out.ref, s, od, pc.deleteReason));
+    else out.deletes.push(deleteAction(out.ref, s, pc.deleteReason));
   }
 }

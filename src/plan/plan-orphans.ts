@@ -24,7 +24,7 @@ export function planOrphans(
     for (const s of group) {
       const r = s.record!;
       if (r.pinned) out.kept.push({ domain: out.ref, policy: key, snapshot: s.name, rules: ['orphaned', 'pinned'] });
-      else if (r.deletionPolicy === 'Delete') out.deletes.push(deleteAction(out.ref, s, od, `policy ${key} is gone and its deletionPolicy is Delete`));
+      else if (r.deletionPolicy === 'Delete') out.deletes.push(deleteAction(out.ref, s, `policy ${key} is gone and its deletionPolicy is Delete`));
       else {
         out.kept.push({ domain: out.ref, policy: key, snapshot: s.name, rules: ['orphaned'] });
         retained++;

@@ -38,6 +38,20 @@ const isoOrNull: Check = (v, p) => (v === null ? null : iso(v, p));
 const domainRef = object({ key: str, uuid: strOrNull, name: str });
 const findingDomain: Check = (v, p) => (v === null ? null : object({ uuid: strOrNull, name: str })(v, p));
 
+const stepBase = { vdev: str, image: str, bytesToCopy: num, tempBytes: num, chainDepthAfter: num };
+/** One disk's delete step: the variant is chosen by `method`, so each is checked exactly. */
+const deleteStep: Check = (v, p) => {
+  const m = typeof v === 'object' && v !== null ? (v as Record<string, unknown>).method : undefined;
+  if (m === 'delete-tag') return object({ ...stepBase, method: str, tag: str, via: oneOf('qemu-img', 'qmp') })(v, p);
+  if (m === 'remove') return object({ ...stepBase, method: str })(v, p);
+  if (m === 'stream') {
+    const child = object({ path: str, how: oneOf('rebase', 'cluster', 'block-stream', 'vhd-stream') });
+    return object({ ...stepBase, method: str, parent: strOrNull, parentFormat: strOrNull, children: arrayOf(child) })(v, p);
+  }
+  if (m === 'commit') return object({ ...stepBase, method: str, child: str, parent: strOrNull })(v, p);
+  return `${p}/method must be one of delete-tag, remove, stream, commit`;
+};
+
 const action = object(
   {
     action: oneOf('create', 'delete'),
@@ -51,7 +65,7 @@ const action = object(
     reason: str,
   },
   {
-    merge: object({ method: oneOf('commit', 'stream'), bytesToCopy: num, chainDepthAfter: num }),
+    merge: object({ method: oneOf('delete-tag', 'remove', 'stream', 'commit', 'mixed', 'none'), bytesToCopy: num, tempBytes: num, chainDepthAfter: num, disks: arrayOf(deleteStep) }),
     estimate: object({ bytes: num }, { memoryAssumed: (v, p) => (v === true ? null : `${p} must be true`) }),
     frees: num,
   },
@@ -61,6 +75,7 @@ const heldCreate = object(
   { domain: domainRef, policy: str, snapshot: snapshotName, reason: oneOf('free-space', 'chain-depth') },
   { fs: str, vdev: str },
 );
+const heldDelete = object({ domain: domainRef, policy: strOrNull, snapshot: snapshotName, fs: str, neededBytes: num, freeBytes: num });
 const filesystem = object({ id: str, mount: str, freeBytes: num, totalBytes: num, limitBytes: num, createBytes: num, freesBytes: num });
 
 const plan = object({
@@ -70,9 +85,9 @@ const plan = object({
   scope: (v, p) => (v === null ? null : arrayOf(str)(v, p)),
   policies: arrayOf(object({ name: str, revision: strOrNull })),
   actions: arrayOf(action),
-  kept: arrayOf(object({ domain: domainRef, policy: strOrNull, snapshot: str, rules: arrayOf(str) })),
+  kept: arrayOf(object({ domain: domainRef, policy: strOrNull, snapshot: str, rules: arrayOf(str) }, { why: str })),
   findings: arrayOf(object({ kind: str, domain: findingDomain, message: str })),
-}, { capacity: object({ filesystems: arrayOf(filesystem), held: arrayOf(heldCreate) }) });
+}, { capacity: object({ filesystems: arrayOf(filesystem), held: arrayOf(heldCreate) }, { heldDeletes: arrayOf(heldDelete) }) });
 
 /** Null when `data` has exactly the Plan shape, else the first problem with its JSON path. */
 export function checkPlanShape(data: unknown): string | null {

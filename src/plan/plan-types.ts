@@ -11,15 +11,69 @@ export interface PlanDomainRef {
 }
 
 /**
- * Estimated cost of merging an external snapshot away: `stream` copies the frozen image into
- * its child, `commit` copies the child into the frozen image; the cheaper is shown. Bytes are
- * the allocated bytes of the side copied, summed over disks; `chainDepthAfter` is the longest
- * chain of the domain's affected disks after the merge.
+ * How one disk of a snapshot is deleted, decided on the disk's whole graph so that no other
+ * snapshot (foreign, manual or managed) and no data of the leaf changes. Always: `image` is the
+ * file holding the snapshot (the frozen image, or the image holding the tag); `bytesToCopy` is
+ * what the step moves, `tempBytes` the free space it needs on that image's filesystem before it
+ * frees anything (an upper bound); `chainDepthAfter` the disk's chain depth afterwards.
+ *  - `delete-tag`: drop an internal snapshot from its image (`via` qemu-img while the image is
+ *    not open, QMP on a running domain's active image);
+ *  - `remove`: unlink a frozen image that nothing reads through (a side branch's end);
+ *  - `stream`: copy F's data into each child that reads through it (`rebase`: qemu-img rebase
+ *    of a child with no internal snapshots; `cluster`: native qcow2 merge into every table of a
+ *    child that holds internal snapshots; `block-stream`: QMP job on a running domain's chain;
+ *    `vhd-stream`: native VHD stream), re-link each child to F's parent, then unlink F;
+ *  - `commit`: commit F's only child C into F and move F to C's path (offline qcow2), so that
+ *    internal snapshots inside F survive.
+ */
+export type DiskDeleteStep = DeleteTagStep | RemoveStep | StreamStep | CommitStep;
+
+interface StepCost {
+  vdev: string;
+  image: string;
+  bytesToCopy: number;
+  tempBytes: number;
+  chainDepthAfter: number;
+}
+
+export interface DeleteTagStep extends StepCost {
+  method: 'delete-tag';
+  tag: string;
+  via: 'qemu-img' | 'qmp';
+}
+
+export interface RemoveStep extends StepCost {
+  method: 'remove';
+}
+
+export interface StreamStep extends StepCost {
+  method: 'stream';
+  /** F's parent, which every child reads through afterwards (null: F is a base). */
+  parent: string | null;
+  parentFormat: string | null;
+  /** Every image that reads through F, and how F's data reaches it. Sorted by path. */
+  children: { path: string; how: 'rebase' | 'cluster' | 'block-stream' | 'vhd-stream' }[];
+}
+
+export interface CommitStep extends StepCost {
+  method: 'commit';
+  /** F's only child, whose path the merged image takes. */
+  child: string;
+  parent: string | null;
+}
+
+/**
+ * What deleting a snapshot costs and how each disk does it. `method` is the disks' method when
+ * they agree, `none` when nothing of the snapshot is left in the images (only its record goes),
+ * else `mixed`; `bytesToCopy` and `tempBytes` sum the disks; `chainDepthAfter` is the
+ * deepest disk's. `disks` follow the snapshot's disk order.
  */
 export interface MergeCost {
-  method: 'commit' | 'stream';
+  method: DiskDeleteStep['method'] | 'mixed' | 'none';
   bytesToCopy: number;
+  tempBytes: number;
   chainDepthAfter: number;
+  disks: DiskDeleteStep[];
 }
 
 /**
@@ -38,7 +92,7 @@ export interface PlanAction {
   /** vdevs involved. May be shared between actions (frozen): read-only. */
   disks: string[];
   reason: string;
-  /** External deletes only, when the chain was observed. */
+  /** Deletes: how each disk is deleted (decided on the disk's graph); absent when the images were not observed. */
   merge?: MergeCost;
   /** Creates only, when free space was measured and every disk's chain observed: bytes it writes (capacity-estimate.ts). */
   estimate?: CreateEstimate;
@@ -84,13 +138,29 @@ export interface PlanFilesystem {
   freesBytes: number;
 }
 
-/** Why a snapshot stays: retention rule names, or `newest`, `pinned`, `manual`, `foreign`, `orphaned`, `held-back`. */
+/**
+ * Why a snapshot stays: retention rule names, or `newest`, `pinned`, `manual`, `foreign`,
+ * `orphaned`, `held-back`; `unmergeable` (no delete method keeps the other snapshots exact now)
+ * and `capacity` (the merge does not fit the free space) come with `why`.
+ */
 export interface PlanKept {
   domain: PlanDomainRef;
   policy: string | null;
   snapshot: string;
   /** Never empty. May be shared between entries (frozen): read-only. */
   rules: string[];
+  /** For `unmergeable` and `capacity`: in words, e.g. "web-hourly-… reads through it". */
+  why?: string;
+}
+
+/** A delete the storage guard held: its merge needs more room than its filesystem has free. */
+export interface PlanHeldDelete {
+  domain: PlanDomainRef;
+  policy: string | null;
+  snapshot: string;
+  fs: string;
+  neededBytes: number;
+  freeBytes: number;
 }
 
 /**
@@ -113,5 +183,5 @@ export interface Plan {
    * The storage guard's view, for views, metrics and status. Present when the observation
    * measured free space or a create was held; filesystems sorted by id, held in plan order.
    */
-  capacity?: { filesystems: PlanFilesystem[]; held: PlanHeldCreate[] };
+  capacity?: { filesystems: PlanFilesystem[]; held: PlanHeldCreate[]; heldDeletes?: PlanHeldDelete[] };
 }

@@ -7,7 +7,10 @@ import { estimateFrees } from './capacity-estimate.js';
 import { applyLimits } from './limits.js';
 import { planDomain, type DomainPlan } from './plan-domain.js';
 import type { PlanInput } from './plan-input.js';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanKept } from './plan-types.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanHeldDelete, type PlanKept } from './plan-types.js';
+import { planGraphDeletes } from './graph/plan-graph-deletes.js';
+import { SpaceLedger } from './graph/space-ledger.js';
+import { unreadableDirsOf } from './graph/snapshot-delete.js';
 import { policyContext } from './policy-context.js';
 import { defaultRefusal } from './snapshotability.js';
 
@@ -58,6 +61,14 @@ export function plan(input: PlanInput): Plan {
     }
     dp.findings.push(...(verdict.findings.get(key) ?? []));
   }
+  // every delete decided on its disks' graphs (after creates, in plan order), then the run's limits
+  const unreadableDirs = unreadableDirsOf(input.observed);
+  const ledger = input.observed.filesystems ? new SpaceLedger(input.observed.filesystems, verdict.createBytes) : null;
+  const heldDeletes: PlanHeldDelete[] = [];
+  for (let i = 0; i < domainPlans.length; i++) {
+    const key = sorted[i]!.key;
+    planGraphDeletes(domainPlans[i]!, sorted[i]!, observedByKey.get(key), snapsByKey.get(key) ?? [], unreadableDirs, ledger, heldDeletes);
+  }
   applyLimits(domainPlans, input.limits);
   const freesBytes = input.observed.filesystems ? attachFrees(domainPlans, snapsByKey, observedByKey) : new Map<string, number>();
 
@@ -86,8 +97,9 @@ export function plan(input: PlanInput): Plan {
     kept,
     findings,
   };
-  if (input.observed.filesystems || verdict.heldList.length) {
+  if (input.observed.filesystems || verdict.heldList.length || heldDeletes.length) {
     result.capacity = { filesystems: planFilesystems(input.observed, capLimits, verdict.createBytes, freesBytes), held: verdict.heldList };
+    if (heldDeletes.length) result.capacity.heldDeletes = heldDeletes;
   }
   return result;
 }
@@ -100,7 +112,7 @@ function attachFrees(plans: readonly DomainPlan[], snapsByKey: ReadonlyMap<strin
     const snaps = new Map((snapsByKey.get(dp.ref.key) ?? []).map((s) => [s.name, s]));
     for (const a of dp.deletes) {
       const s = snaps.get(a.snapshot);
-      const f = s ? estimateFrees(s, observedByKey.get(dp.ref.key), a.merge ? a.merge.bytesToCopy : null) : null;
+      const f = s ? estimateFrees(s, observedByKey.get(dp.ref.key), a.merge ?? null) : null;
       if (!f) continue;
       a.frees = f.bytes;
       for (const [id, n] of f.byFs) if (id !== null) byFs.set(id, (byFs.get(id) ?? 0) + n);

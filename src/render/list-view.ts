@@ -1,6 +1,5 @@
 import type { Observed, ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
-import { chainDepth } from '../plan/chain-depth.js';
 import { snapshotOrigin } from './snapshot-origin.js';
 import { textTable } from './text-table.js';
 
@@ -61,27 +60,7 @@ export function renderListLong(observed: Observed): string {
   return out.length ? out.join('\n') : 'no snapshots\n';
 }
 
-/** `--tree`: each disk's chain from the leaf down, with its chain depth (images in the chain, as maxChainDepth counts) and what each member is. */
-export function renderListTree(observed: Observed): string {
-  const out: string[] = [];
-  for (const d of observed.domains) {
-    out.push(`${d.domain.name} (${d.domain.state})`);
-    const snaps = snapshotsOf(observed, d);
-    for (const disk of d.disks) {
-      out.push(`  ${disk.vdev}: ${disk.leaf} (depth ${chainDepth(disk)})`);
-      disk.chain.forEach((m, i) => {
-        const owner = snaps.find((s) => s.disks.some((x) => x.vdev === disk.vdev && x.frozenPath === m.path));
-        const label = i === 0 ? 'leaf' : owner ? `${owner.name} [${snapshotOrigin(owner)}]` : 'unrecorded';
-        out.push(`  ${'  '.repeat(i)}└─ ${m.path} ${m.format} ${label}`);
-        for (const t of (i === 0 ? disk.internal : m.internal) ?? []) {
-          const owner = snaps.find((s) => s.type === 'internal' && s.disks.some((x) => x.vdev === disk.vdev && (x.tag ?? s.name) === t.name));
-          out.push(`  ${'  '.repeat(i)}   • internal "${t.name}" [${owner ? snapshotOrigin(owner) : 'unrecorded'}]`);
-        }
-      });
-    }
-  }
-  return out.join('\n') + '\n';
-}
+export { renderListTree } from './list-tree.js';
 
 /** Findings as `! domain: message` lines. */
 export function renderFindings(observed: Observed): string {

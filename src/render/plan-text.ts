@@ -1,4 +1,5 @@
 import type { Plan, PlanAction } from '../plan/plan-types.js';
+import { mergeText } from './merge-text.js';
 import { paint } from './color.js';
 import { formatBytes } from '../util/format-bytes.js';
 import { domainBlocks } from './plan-blocks.js';
@@ -26,7 +27,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
       const d = details(a, opts.long);
       out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${d}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${d}: ${a.reason}`));
     }
-    if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})`));
+    if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})${k.why ? `: ${k.why}` : ''}`));
     for (const f of b.findings) out.push(c.yellow(`  ! ${f.kind}: ${f.message}`));
     out.push('');
   }
@@ -45,7 +46,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
 
 function details(a: PlanAction, long: boolean): string {
   const parts = [a.policy ?? 'manual', a.mode, a.type, a.disks.join(',') || 'no disks'];
-  if (a.merge) parts.push(`${a.merge.method} ${formatBytes(a.merge.bytesToCopy)}, chain depth ${a.merge.chainDepthAfter} after`);
+  if (a.merge) parts.push(...mergeText(a.merge, long));
   // estimates are rough: shown when asked for (-l), always in --json
   if (long && a.estimate) parts.push(`needs ~${formatBytes(a.estimate.bytes)}${a.estimate.memoryAssumed ? ' (memory size assumed)' : ''}`);
   if (long && a.frees !== undefined) parts.push(`frees ~${formatBytes(a.frees)}`);

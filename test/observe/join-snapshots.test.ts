@@ -80,9 +80,9 @@ test('a record whose image part is gone is reported, and kept as managed', () =>
   ]);
   assert.deepEqual(findings.map((f) => [f.kind, f.message]), [
     ['corrupt-record', '/state/x/snapshotdata-bad.json: not valid JSON'],
-    ['drift-missing-image', 'snapshot "web-hourly-20261126T040000Z": internal snapshot "web-hourly-20261126T040000Z" is missing from /img/web-3-xvda.qcow2 (xvda)'],
+    ['drift-missing-image', 'snapshot "web-hourly-20261126T040000Z": internal snapshot "web-hourly-20261126T040000Z" is missing from the images of xvda (/img/web-3-xvda.qcow2)'],
     ['drift-missing-image', 'snapshot "web-hourly-20261126T040000Z": the domain has no disk xvdc any more'],
-    ['drift-missing-image', 'snapshot "web-hourly-20261126T050000Z": frozen image /img/web-3-xvda@gone.qcow2 is not in the chain of /img/web-3-xvda.qcow2 (xvda)'],
+    ['drift-missing-image', 'snapshot "web-hourly-20261126T050000Z": frozen image /img/web-3-xvda@gone.qcow2 is not among the images of xvda (/img/web-3-xvda.qcow2)'],
   ]);
 });
 
@@ -110,13 +110,37 @@ test('a tag inside a frozen image (taken before an external snapshot) stays visi
   assert.deepEqual(findings.map((f) => f.message), [`internal snapshot "golden" on xvda (in ${frozen}) has no xensnap record (foreign)`]);
 });
 
-test('a frozen image off the current chain but present (side branch after a revert) is not drift', () => {
+test('side-branch images (after a revert) are snapshots of the disk: recorded ones are managed, their tags are found, the rest is foreign', () => {
+  const base = '/img/web-3-xvda@h2.qcow2';
+  const r = reading('xvda', [member('/img/web-3-xvda.qcow2', base), member(base, null)], []);
+  const side = '/img/web-3-xvda@h3.qcow2';
+  const pre = '/img/web-3-xvda@pre-revert-20261126T050000Z.qcow2';
+  const stray = '/img/web-3-xvda@someone-elses.qcow2';
+  r.disk.branches = [member(pre, side), member(side, base), member(stray, base)];
+  r.disk.branches[1]!.internal = [{ id: '1', name: 'tag-in-side', dateSec: 1_700_000_000, dateNsec: 0, vmStateSize: 0, diskSize: null }];
+  const records = [
+    record('h2', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: base }]),
+    record('h3', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: side }]),
+    record('pre-revert-20261126T050000Z', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: pre }]),
+    record('tag-in-side', 'internal', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', tag: 'tag-in-side', image: side }]),
+  ];
+  const { snapshots, findings } = joinSnapshots({ domain, disks: [r], records, recordProblems: [] });
+  assert.deepEqual(snapshots.map((s) => [s.name, s.managed, s.sizeBytes ?? null]), [
+    ['someone-elses', false, 1000],
+    ['h2', true, 1000],
+    ['h3', true, 1000],
+    ['pre-revert-20261126T050000Z', true, 1000],
+    ['tag-in-side', true, null],
+  ]);
+  assert.deepEqual(findings.map((f) => [f.kind, f.message]), [['drift-unrecorded', `chain member ${stray} has no xensnap record (foreign)`]]);
+});
+
+test('a recorded frozen image that is in no image of the disk is drift', () => {
   const disks = [reading('xvda', [member('/img/web-3-xvda.qcow2', null)], [])];
-  const side = '/img/web-3-xvda@newer.qcow2';
-  const records = [record('newer', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: side }])];
-  const { snapshots, findings } = joinSnapshots({ domain, disks, records, recordProblems: [], sideBranch: new Set([side]) });
-  assert.deepEqual(snapshots.map((s) => [s.name, s.managed]), [['newer', true]]);
+  const gone = '/img/web-3-xvda@gone.qcow2';
+  const records = [record('gone', 'external', [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: gone }])];
+  const { findings } = joinSnapshots({ domain, disks, records, recordProblems: [] });
   assert.deepEqual(findings.map((f) => [f.kind, f.message]), [
-    ['info', `snapshot "newer": frozen image ${side} is on a side branch, not under the current leaf of xvda (after a revert); it cannot be merged away until it is reverted to or removed by hand`],
+    ['drift-missing-image', `snapshot "gone": frozen image ${gone} is not among the images of xvda (/img/web-3-xvda.qcow2)`],
   ]);
 });

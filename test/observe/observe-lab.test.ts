@@ -61,7 +61,7 @@ test('a record claims its tag (managed), and a record whose tag is gone is drift
     ['vanished', true, true],
   ]);
   assert.deepEqual(observed.findings.map((f) => f.message), [
-    `snapshot "vanished": internal snapshot "vanished" is missing from ${fx.lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
+    `snapshot "vanished": internal snapshot "vanished" is missing from the images of xvda (${fx.lab.dir}/images/web-3-xvda.qcow2)`,
   ]);
   const out = capture();
   const code = await main(['--config', fx.lab.qemuConfig, 'list', 'web-3'], { stdout: out.stream, stderr: capture().stream, env: {} });
@@ -70,7 +70,7 @@ test('a record claims its tag (managed), and a record whose tag is gone is drift
     'DOMAIN  NAME      CREATED               ORIGIN           MODE       TYPE      STATE    DISKS',
     'web-3   golden    2026-11-26T04:00:00Z  manual (pinned)  disk-only  internal  running  xvda',
     'web-3   vanished  2026-11-26T04:00:00Z  manual (pinned)  disk-only  internal  running  xvda',
-    `! web-3: snapshot "vanished": internal snapshot "vanished" is missing from ${fx.lab.dir}/images/web-3-xvda.qcow2 (xvda)`,
+    `! web-3: snapshot "vanished": internal snapshot "vanished" is missing from the images of xvda (${fx.lab.dir}/images/web-3-xvda.qcow2)`,
     '',
   ].join('\n'));
 });
@@ -94,12 +94,13 @@ test('the xen lab: xl.cfg domains (qcow2 on qdisk, VHD on tap) through the xl st
   assert.equal(out.text(), [
     'app-1 (shutoff)',
     `  xvda: ${img}/app-1-xvda.qcow2 (depth 1)`,
-    `  └─ ${img}/app-1-xvda.qcow2 qcow2 leaf`,
+    `    ${img}/app-1-xvda.qcow2 qcow2 leaf`,
     `  xvdb: ${img}/app-1-xvdb.qcow2 (depth 1)`,
-    `  └─ ${img}/app-1-xvdb.qcow2 qcow2 leaf`,
+    `    ${img}/app-1-xvdb.qcow2 qcow2 leaf`,
     'legacy-1 (shutoff)',
     `  xvda: ${img}/legacy-1-xvda.vhd (depth 1)`,
-    `  └─ ${img}/legacy-1-xvda.vhd vhd leaf`,
+    `    ${img}/legacy-1-xvda.vhd vhd leaf`,
+    `(side branches and images shared with other disks were looked for in ${img})`,
     '',
   ].join('\n'));
   assert.ok((await readFile(fx.lab.xlState, 'utf8')).includes('"domains"'));

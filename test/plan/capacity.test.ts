@@ -72,9 +72,16 @@ test('capacity: enough room plans the create with its estimate; JSON carries est
   assert.deepEqual(
     json.actions.map((a: Record<string, unknown>) => [a.action, a.snapshot, a.estimate, a.frees, a.merge]),
     [
-      ['delete', 'hourly-20260101T100000Z', undefined, a1 - a2, { method: 'commit', bytesToCopy: a2, chainDepthAfter: 2 }],
-      // F and its child (the leaf) hold the same: streaming F moves all of it, nothing is freed
-      ['delete', 'hourly-20260101T110000Z', undefined, 0, { method: 'stream', bytesToCopy: a2, chainDepthAfter: 2 }],
+      // decided after the create froze the leaf (4 images deep): F1's child F2 holds less, so F2 is committed into F1
+      ['delete', 'hourly-20260101T100000Z', undefined, a1 - a2, {
+        method: 'commit', bytesToCopy: a2, tempBytes: a2, chainDepthAfter: 3,
+        disks: [{ vdev: 'xvda', image: fx.f1, method: 'commit', child: fx.f2, parent: null, bytesToCopy: a2, tempBytes: a2, chainDepthAfter: 3 }],
+      }],
+      // then F2's path holds the merged image, and the frozen old leaf above it is committed into it
+      ['delete', 'hourly-20260101T110000Z', undefined, 0, {
+        method: 'commit', bytesToCopy: al, tempBytes: al, chainDepthAfter: 2,
+        disks: [{ vdev: 'xvda', image: fx.f2, method: 'commit', child: join(fx.dir, 'web@hourly-20260101T120000Z.qcow2'), parent: null, bytesToCopy: al, tempBytes: al, chainDepthAfter: 2 }],
+      }],
       ['create', 'hourly-20260101T120000Z', { bytes: 262144 }, undefined, undefined],
     ],
   );

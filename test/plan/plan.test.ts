@@ -190,23 +190,40 @@ test('maxDeletes holds back deletes past the run limit, in plan order', () => {
   ]);
 });
 
-test('an external delete carries its merge cost from the observed chain', () => {
-  const d = domain('vm');
+function chainOf(members: [string, number][]) {
+  return members.map(([path, allocatedBytes], i, all) => ({ path, allocatedBytes, format: 'qcow2', virtualSize: 1 << 30, backing: all[i + 1]?.[0] ?? null }));
+}
+
+test('external deletes carry their per-disk steps, decided in plan order on the graph the earlier ones leave', () => {
+  const d = domain('vm', { state: 'shutoff' });
   const s1 = slotSnap(d, 'p', '2026-11-26T02:00:00Z', { frozen: '/img/f1' });
   const s2 = slotSnap(d, 'p', '2026-11-26T03:00:00Z', { frozen: '/img/f2' });
   const s3 = slotSnap(d, 'p', '2026-11-26T04:00:00Z', { frozen: '/img/f3' });
   const obs = observed([d], [s1, s2, s3]);
-  const chain = [
-    { path: '/srv/images/xvda.qcow2', allocatedBytes: 5_000_000 },
-    { path: '/img/f3', allocatedBytes: 4_000_000 },
-    { path: '/img/f2', allocatedBytes: 1_000_000 },
-    { path: '/img/f1', allocatedBytes: 9_000_000 },
-  ].map((m, i, all) => ({ ...m, format: 'qcow2', virtualSize: 1 << 30, backing: all[i + 1]?.path ?? null }));
+  const chain = chainOf([['/srv/images/xvda.qcow2', 5_000_000], ['/img/f3', 4_000_000], ['/img/f2', 1_000_000], ['/img/f1', 9_000_000]]);
   obs.domains[0]!.disks = [{ vdev: 'xvda', leaf: '/srv/images/xvda.qcow2', chain, internal: [] }];
   const p = plan({ policies: [policy('p', {}, { keepLast: 1 })], observed: obs, now: NOW, limits: { maxDeletes: 50, halfGuard: false } });
+  // f1: its child f2 holds less than f1, so f2 is committed into f1 (1 MB moved) and f1 takes f2's path;
+  // f2 then holds 10 MB, more than its child f3: f3 is committed into it as well
   assert.deepEqual(p.actions.map((a) => [a.snapshot, a.merge]), [
-    ['p-20261126T020000Z', { method: 'commit', bytesToCopy: 1_000_000, chainDepthAfter: 3 }],
-    ['p-20261126T030000Z', { method: 'stream', bytesToCopy: 1_000_000, chainDepthAfter: 3 }],
+    ['p-20261126T020000Z', { method: 'commit', bytesToCopy: 1_000_000, tempBytes: 1_000_000, chainDepthAfter: 3, disks: [
+      { vdev: 'xvda', image: '/img/f1', method: 'commit', child: '/img/f2', parent: null, bytesToCopy: 1_000_000, tempBytes: 1_000_000, chainDepthAfter: 3 },
+    ] }],
+    ['p-20261126T030000Z', { method: 'commit', bytesToCopy: 4_000_000, tempBytes: 4_000_000, chainDepthAfter: 2, disks: [
+      { vdev: 'xvda', image: '/img/f2', method: 'commit', child: '/img/f3', parent: null, bytesToCopy: 4_000_000, tempBytes: 4_000_000, chainDepthAfter: 2 },
+    ] }],
+  ]);
+});
+
+test('on a running domain the live chain is merged through QMP: block-stream, never commit', () => {
+  const d = domain('vm');
+  const s1 = slotSnap(d, 'p', '2026-11-26T03:00:00Z', { frozen: '/img/f1' });
+  const s2 = slotSnap(d, 'p', '2026-11-26T04:00:00Z', { frozen: '/img/f2' });
+  const obs = observed([d], [s1, s2]);
+  obs.domains[0]!.disks = [{ vdev: 'xvda', leaf: '/srv/images/xvda.qcow2', chain: chainOf([['/srv/images/xvda.qcow2', 5_000_000], ['/img/f2', 1_000_000], ['/img/f1', 9_000_000]]), internal: [] }];
+  const p = plan({ policies: [policy('p', {}, { keepLast: 1 })], observed: obs, now: NOW, limits: { maxDeletes: 50, halfGuard: false } });
+  assert.deepEqual(p.actions.map((a) => [a.snapshot, a.merge?.disks]), [
+    ['p-20261126T030000Z', [{ vdev: 'xvda', image: '/img/f1', method: 'stream', parent: null, parentFormat: null, children: [{ path: '/img/f2', how: 'block-stream' }], bytesToCopy: 9_000_000, tempBytes: 9_000_000, chainDepthAfter: 2 }]],
   ]);
 });
 

@@ -14,9 +14,10 @@ const DB_FINDINGS = [
   '  ! orphaned: 1 snapshot of policy retired, which is gone, retained (deletionPolicy Retain)',
 ];
 const WEB_ACTIONS = [
-  '  - web-hourly-20261126T000000Z [web-hourly; disk-only; external; xvda; commit 1.0 MiB, chain depth 4 after]: not kept by keepLast=2, keepDaily=1',
-  '  - web-hourly-20261126T010000Z [web-hourly; disk-only; external; xvda; stream 1.0 MiB, chain depth 4 after]: not kept by keepLast=2, keepDaily=1',
-  '  - web-hourly-20261126T020000Z [web-hourly; disk-only; external; xvda; stream 2.0 MiB, chain depth 4 after]: not kept by keepLast=2, keepDaily=1',
+  // web-1 runs: its chain is merged through QMP (block-stream), each estimate counting what the deletes before it moved
+  '  - web-hourly-20261126T000000Z [web-hourly; disk-only; external; xvda; stream 64.0 MiB into its child (block-stream), chain depth 5 after]: not kept by keepLast=2, keepDaily=1',
+  '  - web-hourly-20261126T010000Z [web-hourly; disk-only; external; xvda; stream 65.0 MiB into its child (block-stream), chain depth 4 after]: not kept by keepLast=2, keepDaily=1',
+  '  - web-hourly-20261126T020000Z [web-hourly; disk-only; external; xvda; stream 67.0 MiB into its child (block-stream), chain depth 3 after]: not kept by keepLast=2, keepDaily=1',
   '  + web-hourly-20261126T040000Z [web-hourly; disk-only; external; xvda]: due: slot 2026-11-26T04:00:00Z has no snapshot',
 ];
 
@@ -37,7 +38,8 @@ test('human view, long: kept snapshots with the rules keeping them, every domain
     [
       'db-1:', '  = retired-20261101T000000Z: kept (orphaned)', ...DB_FINDINGS, '',
       'idle:', '  = web-hourly-20261126T040000Z: kept (keepLast, keepDaily, newest)', '',
-      'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS,
+      // -l adds the room each merge needs
+      'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS.map((l) => l.replace(/stream (\S+ MiB) into its child \(block-stream\)/, 'stream $1 into its child (block-stream), needs ~$1 free')),
       '  = before-upgrade: kept (foreign)', '  = web-hourly-20261126T030000Z: kept (keepLast)', '',
       'Plan: 1 to create, 3 to delete, 2 findings.', '',
     ].join('\n'),

@@ -60,7 +60,7 @@ export const deleteCommand: Command = {
     const [domainName, snapshot] = positionals as [string, string];
     const config = await loadConfigFor(ctx);
     return withRecoveredHost(config, 'delete', async ({ host, backends }) => {
-      const { domain, observed } = findDomain('delete', host, domainName);
+      const { domain } = findDomain('delete', host, domainName);
       const snap = findSnapshot('delete', host.observed.snapshots, domain, snapshot);
       if (!snap.managed && !v.foreign) {
         throw new UserInputError(`delete: snapshot "${snapshot}" of ${domain.name} is foreign (xensnap has no record of it); nothing was changed; pass --foreign to delete it anyway`);
@@ -69,7 +69,7 @@ export const deleteCommand: Command = {
       if (snap.record?.pinned) {
         throw new UserInputError(`delete: snapshot "${snapshot}" of ${domain.name} is pinned (${ownerWords(snap)}); nothing was changed; unpin it first: xensnap unpin ${domain.name} ${snapshot}`);
       }
-      const action = deleteAction(domain, snap, observed);
+      const action = deleteAction(domain, snap, host.observed);
       const talk = v.json ? ctx.stderr : ctx.stdout;
       if (!v.json) ctx.stdout.write(renderDeletePreview(action, snap));
       if (!(await confirmOnTerminal(`Delete snapshot ${snapshot} of ${domain.name}?`, Boolean(v.yes), { stdout: talk }))) {

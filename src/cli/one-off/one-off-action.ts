@@ -1,10 +1,10 @@
 import type { Disk, Domain } from '../../model/domain.js';
-import type { ObservedDomain } from '../../model/observed.js';
+import type { Observed } from '../../model/observed.js';
 import type { SnapshotMode, SnapshotType } from '../../model/policy.js';
 import type { ObservedSnapshot } from '../../model/snapshot.js';
 import type { ExecAction } from '../../apply/execute-types.js';
 import { backendRefusal } from '../../backends/backend-refusal.js';
-import { estimateMerge } from '../../plan/merge-cost.js';
+import { decideSnapshotDelete, domainGraphs, unreadableDirsOf } from '../../plan/graph/snapshot-delete.js';
 import { UserInputError } from '../../errors.js';
 
 /**
@@ -62,9 +62,16 @@ export function createAction(domain: Domain, req: CreateRequestArgs): ExecAction
   };
 }
 
-/** The one-action plan of `delete`, with the merge cost estimated from the observed chains. */
-export function deleteAction(domain: Domain, snap: ObservedSnapshot, od: ObservedDomain | undefined): ExecAction {
-  const merge = estimateMerge(snap, od);
+/**
+ * The one-action plan of `delete`, its per-disk steps decided on the disks' graphs as the planner
+ * decides them; refused, changing nothing, when no step keeps every other snapshot exact now.
+ */
+export function deleteAction(domain: Domain, snap: ObservedSnapshot, observed: Observed): ExecAction {
+  const od = observed.domains.find((d) => d.domain.key === domain.key);
+  const graphs = domainGraphs(od, observed.snapshots.filter((s) => s.domainKey === domain.key));
+  const verdict = decideSnapshotDelete(graphs, domain, snap, unreadableDirsOf(observed));
+  if ('blocked' in verdict) throw new UserInputError(`delete: snapshot "${snap.name}" of ${domain.name} cannot be deleted now without changing another snapshot: ${verdict.blocked}; nothing was changed`);
+  const merge = verdict.merge;
   return {
     action: 'delete',
     domain: { key: domain.key, uuid: domain.uuid, name: domain.name },
