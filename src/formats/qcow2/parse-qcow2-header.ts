@@ -1,5 +1,6 @@
 import { type Fail, u64 } from './be-fields.js';
 import {
+  COMPRESSION_TYPE_OFFSET,
   INCOMPAT_CORRUPT,
   INCOMPAT_DIRTY,
   INCOMPAT_KNOWN,
@@ -15,7 +16,9 @@ import {
 /**
  * The fixed qcow2 header, checked. Always holds: version is 2 or 3; 9 ≤ clusterBits ≤ 21;
  * headerLength ≤ cluster size; nbSnapshots ≤ 65536 and, when non-zero, the table starts
- * cluster-aligned inside the file with room for that many fixed-size entries.
+ * cluster-aligned inside the file with room for that many fixed-size entries. The table
+ * fields (L1, refcount table, refcount order, features) are as stored, unchecked: readers
+ * that follow them (the cluster-level merge) check what they use.
  */
 export interface Qcow2Header {
   version: 2 | 3;
@@ -29,6 +32,19 @@ export interface Qcow2Header {
   headerLength: number;
   dirty: boolean;
   corrupt: boolean;
+  /** 0 none, 1 AES, 2 LUKS. */
+  cryptMethod: number;
+  l1Size: number;
+  l1TableOffset: number;
+  refcountTableOffset: number;
+  refcountTableClusters: number;
+  /** refcount_bits = 2^refcountOrder; always 4 (16-bit) on v2. */
+  refcountOrder: number;
+  /** v3 feature bitmaps (0 on v2). */
+  incompatibleFeatures: bigint;
+  autoclearFeatures: bigint;
+  /** 0 zlib, 1 zstd; 0 when the field is absent. */
+  compressionType: number;
 }
 
 /** Parses the fixed header from the first bytes of the file (`buf` may be shorter than asked). */
@@ -52,8 +68,14 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
   let headerLength = V2_HEADER_LENGTH;
   let dirty = false;
   let corrupt = false;
+  let incompatible = 0n;
+  let autoclearFeatures = 0n;
+  let refcountOrder = 4;
+  let compressionType = 0;
   if (version === 3) {
-    const incompatible = buf.readBigUInt64BE(72);
+    incompatible = buf.readBigUInt64BE(72);
+    autoclearFeatures = buf.readBigUInt64BE(88);
+    refcountOrder = buf.readUInt32BE(96);
     const unknown = incompatible & ~INCOMPAT_KNOWN;
     if (unknown !== 0n) throw fail(`unknown incompatible feature bits 0x${unknown.toString(16)}`);
     dirty = (incompatible & INCOMPAT_DIRTY) !== 0n;
@@ -61,6 +83,7 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
     headerLength = buf.readUInt32BE(100);
     if (headerLength < V3_MIN_HEADER_LENGTH) throw fail(`header length ${headerLength} is shorter than ${V3_MIN_HEADER_LENGTH}`);
     if (headerLength > clusterSize) throw fail(`header length ${headerLength} exceeds the cluster size ${clusterSize}`);
+    if (headerLength > COMPRESSION_TYPE_OFFSET && buf.length > COMPRESSION_TYPE_OFFSET) compressionType = buf[COMPRESSION_TYPE_OFFSET]!;
   }
 
   const nbSnapshots = buf.readUInt32BE(60);
@@ -85,5 +108,15 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
     headerLength,
     dirty,
     corrupt,
+    cryptMethod: buf.readUInt32BE(32),
+    l1Size: buf.readUInt32BE(36),
+    // Unchecked (see the doc comment): a huge value stays huge and is refused where it is used.
+    l1TableOffset: Number(buf.readBigUInt64BE(40)),
+    refcountTableOffset: Number(buf.readBigUInt64BE(48)),
+    refcountTableClusters: buf.readUInt32BE(56),
+    refcountOrder,
+    incompatibleFeatures: incompatible,
+    autoclearFeatures,
+    compressionType,
   };
 }

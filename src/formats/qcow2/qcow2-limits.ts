@@ -24,7 +24,17 @@ export const EXT_BACKING_FORMAT = 0xe2792aca;
 /** v3 incompatible feature bits QEMU knows: dirty, corrupt, external data file, compression type, extended L2. */
 export const INCOMPAT_DIRTY = 1n;
 export const INCOMPAT_CORRUPT = 2n;
+export const INCOMPAT_DATA_FILE = 4n;
+export const INCOMPAT_COMPRESSION_TYPE = 8n;
+export const INCOMPAT_EXTENDED_L2 = 16n;
 export const INCOMPAT_KNOWN = 0x1fn;
+/** Autoclear bits QEMU knows: bitmaps, raw external data. */
+export const AUTOCLEAR_KNOWN = 3n;
+/** The v3 compression_type byte, present when header_length exceeds this offset. */
+export const COMPRESSION_TYPE_OFFSET = 104;
+/** QEMU's limits on the active and snapshot L1 tables and on the refcount table. */
+export const MAX_L1_BYTES = 32 * 1024 * 1024;
+export const MAX_REFTABLE_BYTES = 8 * 1024 * 1024;
 
 export function align8(n: number): number {
   return Math.ceil(n / 8) * 8;

@@ -8,12 +8,23 @@ import { align8, MAX_SNAPSHOT_EXTRA_DATA, MAX_SNAPSHOT_TABLE_BYTES, SNAPSHOT_ENT
 // one read; an unusual table costs at most a few more reads, since each retry doubles.
 const TYPICAL_ENTRY = 128;
 
+/** One snapshot table entry with the location of its L1 table (as stored, unchecked). */
+export interface Qcow2SnapshotEntry extends InternalSnapshotInfo {
+  l1TableOffset: number;
+  l1Size: number;
+}
+
+/** readSnapshotEntries without the L1 table locations: what observation records. */
+export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize: number, fail: Fail): Promise<InternalSnapshotInfo[]> {
+  return (await readSnapshotEntries(f, h, fileSize, fail)).map(({ l1TableOffset: _o, l1Size: _s, ...info }) => info);
+}
+
 /**
  * Reads the internal snapshot table: `nbSnapshots` 8-byte-aligned entries from
  * `snapshotsOffset`. The table must lie inside the file and within QEMU's 64 MiB limit.
  * The 64-bit VM state size of the extra data wins over the 32-bit field when present.
  */
-export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize: number, fail: Fail): Promise<InternalSnapshotInfo[]> {
+export async function readSnapshotEntries(f: FileAccess, h: Qcow2Header, fileSize: number, fail: Fail): Promise<Qcow2SnapshotEntry[]> {
   if (h.nbSnapshots === 0) return [];
   const start = h.snapshotsOffset;
   const limit = Math.min(fileSize - start, MAX_SNAPSHOT_TABLE_BYTES);
@@ -31,7 +42,7 @@ export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize:
     if (buf.length < end) throw fail(`snapshot ${index + 1} of ${h.nbSnapshots} runs past the end of the file (${fileSize} bytes)`);
   };
 
-  const out: InternalSnapshotInfo[] = new Array(h.nbSnapshots);
+  const out: Qcow2SnapshotEntry[] = new Array(h.nbSnapshots);
   let pos = 0;
   for (let i = 0; i < h.nbSnapshots; i++) {
     await need(pos + SNAPSHOT_ENTRY_FIXED, i);
@@ -57,6 +68,10 @@ export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize:
       dateNsec,
       vmStateSize,
       diskSize,
+      // Unchecked here, as QEMU does not check it on open; a huge value stays huge (and is
+      // refused by any reader that follows it).
+      l1TableOffset: Number(buf.readBigUInt64BE(pos)),
+      l1Size: buf.readUInt32BE(pos + 8),
     };
     pos += align8(entryLen);
   }
