@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { SnapshotType } from '../model/policy.js';
 import type { SnapshotDiskRecord, SnapshotRecord } from '../model/snapshot.js';
+import type { DiskDeleteStep } from '../plan/plan-types.js';
 import { frozenImagePath, noJournal, type SnapshotBackend, type RecoverableBackend, type RecoveryStep } from '../backends/backend.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { LIVE_STEPS, recoverLiveSteps } from '../hypervisor/live-recovery.js';
@@ -70,7 +71,8 @@ async function finishUnreachedDisks(p: PendingOp, steps: RecoveryStep[], domain:
     if (d.frozenPath ? await exists(d.frozenPath) : Boolean(d.tag)) rest.push(d);
   }
   if (!rest.length) return [];
-  await backend.delete({ domain, snapshot: p.op.snapshot, type: (p.op.detail.type as SnapshotType) ?? 'external', disks: rest }, noJournal);
+  const planned = ((p.op.detail.steps ?? []) as DiskDeleteStep[]).filter((s) => rest.some((d) => d.vdev === s.vdev));
+  await backend.delete({ domain, snapshot: p.op.snapshot, type: (p.op.detail.type as SnapshotType) ?? 'external', disks: rest, ...(planned.length ? { steps: planned } : {}) }, noJournal);
   return [`deleted the snapshot from ${rest.map((d) => d.vdev).join(', ')}, which the interrupted delete had not reached`];
 }
 

@@ -100,7 +100,7 @@ async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
   if (!snap.managed && !a.foreign) throw new Error(`snapshot ${a.snapshot} is foreign: xensnap never deletes it`);
   const backend = pickBackend(snap.disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
-  await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks }, journal, progress);
+  await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks, ...(a.merge ? { steps: a.merge.disks } : {}) }, journal, progress);
   // a live snapshot's memory image goes with its record, in the same journaled step
   const memoryFile = snap.record?.memoryFile ?? null;
   await journal.intent('remove-record', { domainKey: domain.key, snapshot: a.snapshot, memoryFile });
@@ -157,6 +157,8 @@ async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, sta
       seed: a.action === 'create' ? recordSeed(a, deps.policies) : null,
       // a delete's disks: recovery finishes the ones a crash stopped it from reaching
       snapshotDisks: a.action === 'delete' ? (deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot)?.disks ?? []) : [],
+      // and the planned step of each disk, so recovery runs what the plan decided
+      ...(a.action === 'delete' && a.merge ? { steps: a.merge.disks } : {}),
       diskPaths: domain.disks.filter((d) => a.disks.includes(d.vdev)).map((d) => ({ vdev: d.vdev, path: d.path, format: d.format, backend: d.backend })),
     },
   });

@@ -1,6 +1,7 @@
 import type { Disk, Domain } from '../model/domain.js';
 import type { SnapshotType } from '../model/policy.js';
 import type { SnapshotDiskRecord } from '../model/snapshot.js';
+import type { DiskDeleteStep } from '../plan/plan-types.js';
 
 /**
  * The journal's view of a backend operation. `intent` is awaited BEFORE each named step
@@ -36,6 +37,11 @@ export interface DeleteRequest {
   type: SnapshotType;
   /** What the snapshot's record (or observation, for foreign ones) says about each disk. */
   disks: SnapshotDiskRecord[];
+  /**
+   * The plan's per-disk steps (decided on the graph); the backend checks each is still safe and
+   * runs exactly it. A disk without one is decided by the backend the same way.
+   */
+  steps?: DiskDeleteStep[];
 }
 
 /** What deleting an external snapshot costs: the merge it needs. */

@@ -52,34 +52,3 @@ export function internalCreateSteps(disks: Disk[], tag: string): OfflineStep[] {
 export function internalRecords(disks: Disk[], tag: string): SnapshotDiskRecord[] {
   return disks.map((d) => ({ vdev: d.vdev, format: d.format, backend: d.backend, tag }));
 }
-
-/**
- * Plans the delete of `tag` on one disk: null when no image of the chain holds it any more
- * (an earlier, interrupted delete finished this disk). The tag may sit in a frozen image below
- * the leaf (it was taken before an external snapshot froze that leaf); deleting it there frees
- * only the snapshot's clusters, the frozen image's content does not change.
- */
-export async function internalDeleteStep(disk: Disk, tag: string): Promise<OfflineStep | null> {
-  const chain = await img.chain(disk.path, { format: disk.format });
-  const found = findTag(chain, tag);
-  if (found.length === 0) return null;
-  if (found.length > 1) {
-    throw new BackendError(
-      `internal snapshot "${tag}" appears ${found.length} times on disk ${disk.vdev} (${found.map((f) => `${f.file} id ${f.id}`).join(', ')}): ` +
-        `qemu-img snapshot -d deletes only the first match, so xensnap refuses; remove the extra ones by id with qemu-img snapshot -d ID`,
-    );
-  }
-  const { file } = found[0]!;
-  const holder = chain.find((i) => i.filename === file)!;
-  const byId = holder.snapshots.find((s) => s.id === tag && s.name !== tag);
-  if (byId) {
-    throw new BackendError(
-      `internal snapshot "${tag}" on disk ${disk.vdev} (${file}) is refused: "${tag}" is also the id of snapshot "${byId.name}", which qemu-img snapshot -d would delete instead`,
-    );
-  }
-  return {
-    name: 'qdisk-offline-internal-delete',
-    detail: { vdev: disk.vdev, image: file, tag },
-    run: () => img.snapshotDelete(file, tag),
-  };
-}

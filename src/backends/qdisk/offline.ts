@@ -2,19 +2,16 @@
 import { BackendError, UserInputError } from '../../errors.js';
 import { SNAPSHOT_NAME_RE } from '../../model/policy.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
-import type { CreateRequest, DeleteRequest, MergeCost, Progress, StepJournal } from '../backend.js';
-import * as img from './qemu-img.js';
-import { assertShutOff, assertSnapshotable, diskOf } from './offline-guard.js';
-import { internalCreateSteps, internalDeleteStep, internalRecords, validateInternalCreate } from './offline-internal.js';
+import type { CreateRequest, DeleteRequest, Progress, StepJournal } from '../backend.js';
+import { assertShutOff, assertSnapshotable } from './offline-guard.js';
+import { internalCreateSteps, internalRecords, validateInternalCreate } from './offline-internal.js';
 import { externalCreateSteps, externalRecords, prepareExternalCreate } from './offline-external-create.js';
-import { mergeSteps } from './offline-external-delete.js';
-import { planDiskMerge, type DiskMergePlan } from './offline-merge-plan.js';
+import { deleteQdiskSnapshot } from './graph-delete.js';
 import { recoverOffline } from './offline-recover.js';
 import { runSteps, type OfflineStep } from './offline-steps.js';
 
 export { qdiskRefusal } from './qdisk-refusal.js';
 export { recoverOffline, recoverOfflineOperation, isCreateStep, type RecoveryOutcome, type JournaledStep } from './offline-recover.js';
-export type { DiskMergePlan } from './offline-merge-plan.js';
 export type { OfflineStepName } from './offline-steps.js';
 
 function checkCreateRequest(req: CreateRequest): void {
@@ -74,57 +71,14 @@ export async function createOffline(req: CreateRequest, journal: StepJournal): P
   return records;
 }
 
-/** Plans the merge of every external disk of the request (null entries: disk already done). */
-export async function planOfflineDelete(req: DeleteRequest, opts: { shareRw?: boolean } = {}): Promise<(DiskMergePlan | null)[]> {
-  const plans: (DiskMergePlan | null)[] = [];
-  for (const rec of req.disks) {
-    if (!rec.frozenPath) throw new BackendError(`external snapshot "${req.snapshot}" has no frozen image recorded for disk ${rec.vdev}`);
-    plans.push(await planDiskMerge(diskOf(req.domain, rec.vdev), rec.frozenPath, opts));
-  }
-  return plans;
-}
-
 /**
- * Deletes snapshot `req.snapshot` from a shut-off domain. Every disk is checked first (a refusal
- * changes nothing); then disks are done one by one and roll forward: a failure leaves the disks
- * before it deleted and is thrown with the journal holding what recovery needs to finish. A disk
- * whose tag or frozen image is already gone counts as done, so a re-run completes a partial delete.
+ * Deletes snapshot `req.snapshot` from a shut-off domain, each disk by its graph step (planned, or
+ * decided here the way the planner decides): every disk is checked first (a refusal changes
+ * nothing); then disks are done one by one and roll forward: a failure leaves the disks before it
+ * deleted and is thrown with the journal holding what recovery needs to finish. A disk whose tag
+ * or frozen image is already gone counts as done, so a re-run completes a partial delete.
  */
 export async function deleteOffline(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
   assertShutOff(req.domain, `delete snapshot "${req.snapshot}"`);
-  const steps: OfflineStep[] = [];
-  if (req.type === 'internal') {
-    for (const rec of req.disks) {
-      const step = await internalDeleteStep(diskOf(req.domain, rec.vdev), rec.tag ?? req.snapshot);
-      if (step) steps.push(step);
-    }
-  } else {
-    for (const plan of await planOfflineDelete(req)) if (plan) steps.push(...mergeSteps(plan));
-  }
-  await runSteps(steps, journal, progress);
-}
-
-/**
- * What deleting the snapshot would copy: internal deletes copy nothing ('none'); external ones
- * sum every disk's merge, `method` being the one that moves the most bytes (stream on a tie),
- * `chainDepthAfter` the deepest disk chain afterwards. Reads only (with -U unless shut off).
- */
-export async function estimateOfflineDeleteCost(req: DeleteRequest): Promise<MergeCost> {
-  const shareRw = req.domain.state !== 'shutoff';
-  if (req.type === 'internal') {
-    let depth = 0;
-    for (const rec of req.disks) {
-      const disk = diskOf(req.domain, rec.vdev);
-      depth = Math.max(depth, (await img.chain(disk.path, { format: disk.format, shareRw })).length);
-    }
-    return { method: 'none', bytesToCopy: 0, chainDepthAfter: depth };
-  }
-  const plans = (await planOfflineDelete(req, { shareRw })).filter((p): p is DiskMergePlan => p !== null);
-  const by = (m: 'commit' | 'stream') => plans.filter((p) => p.method === m).reduce((n, p) => n + p.bytesToCopy, 0);
-  if (!plans.length) return { method: 'none', bytesToCopy: 0, chainDepthAfter: 0 };
-  return {
-    method: by('commit') > by('stream') ? 'commit' : 'stream',
-    bytesToCopy: by('commit') + by('stream'),
-    chainDepthAfter: Math.max(...plans.map((p) => p.chainDepthAfter)),
-  };
+  await deleteQdiskSnapshot(req, { domain: req.domain, client: null, journal, ...(progress ? { progress } : {}) });
 }

@@ -56,38 +56,21 @@ function locate(graph: BlockGraph, disk: Disk, frozenPath: string): MergePoint |
 }
 
 /**
- * Deletes an external snapshot of a running or paused domain: per disk, stream the frozen image
- * into the image above it, verify that image's header, `blockdev-del` the dropped nodes, and only
- * then unlink the frozen file. A disk whose frozen image is no longer in the live chain only has
- * its leftover file removed (a retry after a stop before the unlink).
+ * Streams the frozen image `frozen` into the image above it in the disk's live chain through a
+ * QMP job, re-links that image to F's parent and drops F's nodes; F's file is left for the
+ * caller to unlink once no other image reads through it. After an interrupted earlier run (F no
+ * longer in the live chain) only F's dangling nodes are dropped.
  */
-export async function deleteExternalOnline(
-  client: QmpClient,
-  disks: Disk[],
-  records: SnapshotDiskRecord[],
-  journal: StepJournal,
-  progress?: Progress,
-): Promise<void> {
-  const first = await readBlockGraph(client);
-  const work = records.map((rec) => {
-    const disk = disks.find((d) => d.vdev === rec.vdev);
-    if (!disk) throw new BackendError(`the domain has no disk ${rec.vdev}`);
-    if (!rec.frozenPath) throw new BackendError(`disk ${rec.vdev}: the snapshot record names no frozen image`);
-    locate(first, disk, rec.frozenPath); // refuse every disk before merging any
-    return { disk, frozen: rec.frozenPath };
-  });
-  for (const { disk, frozen } of work) {
-    const at = locate(await readBlockGraph(client), disk, frozen);
-    if (at) await merge(client, at, frozen, journal, progress);
-    else await dropDanglingNodes(client, disk.vdev, frozen);
-    if (await pathExists(frozen)) {
-      const key = `unlink-frozen:${disk.vdev}`;
-      await journal.intent(key, { vdev: disk.vdev, frozen });
-      await unlink(frozen);
-      await fsyncDir(dirname(frozen));
-      await journal.done(key);
-    }
-  }
+export async function streamIntoLiveChild(client: QmpClient, disk: Disk, frozen: string, journal: StepJournal, progress?: Progress): Promise<void> {
+  const at = locate(await readBlockGraph(client), disk, frozen);
+  if (at) await merge(client, at, frozen, journal, progress);
+  else await dropDanglingNodes(client, disk.vdev, frozen);
+}
+
+/** True when a running QEMU has `path` open (as any node's file). */
+export async function openInQemu(client: QmpClient, path: string): Promise<boolean> {
+  const graph = await readBlockGraph(client);
+  return [...graph.nodes.values()].some((n) => n.filename === path || imagePathOf(graph, n) === path);
 }
 
 /**

@@ -5,10 +5,10 @@ import type { QmpClient } from '../../qmp/qmp-client.js';
 import { noJournal, type RecoveryReport, type RecoveryRequest, type RecoveryStep } from '../backend.js';
 import { findTop, imagePathOf, readBlockGraph } from './node-graph.js';
 import { deleteOffline, recoverOffline, recoverOfflineOperation, type RecoveryOutcome } from './offline.js';
-import { deleteExternalOnline } from './online-external-delete.js';
+import { deleteQdiskSnapshot, plannedStepsOf, recordsOfSteps } from './graph-delete.js';
+import type { DiskDeleteStep } from '../../plan/plan-types.js';
 import { pathExists, undoDisk, type DiskWork } from './online-external-undo.js';
 import type { FileLocking } from './online-file-swap.js';
-import { deleteInternalOnline } from './online-internal.js';
 
 const str = (d: Record<string, unknown>, k: string): string => {
   const v = d[k];
@@ -47,12 +47,17 @@ export async function recoverQdisk(
   locking: FileLocking = 'auto',
 ): Promise<RecoveryReport> {
   const live = req.domain.state !== 'shutoff';
+  if (req.action === 'delete') {
+    const planned = plannedStepsOf(req.steps);
+    if (planned.length) return finishPlannedDelete(req, planned, live, connect);
+  }
   if (req.steps.some((s) => s.step.startsWith('qdisk-offline-'))) {
     if (live) throw new BackendError(`domain "${req.domain.name}" is ${req.domain.state}: its interrupted offline operation is recovered once it is shut off`);
     const outs = await recoverOfflineOperation(req.steps.map((s) => ({ step: s.step, detail: s.detail })));
     return report(outs.map((o) => o.action), outs.map((o) => o.message));
   }
   if (req.action === 'delete') {
+    // journals written before deletes carried their planned steps: the disks they name, decided again
     const records: SnapshotDiskRecord[] = [];
     for (const s of req.steps) {
       const vdev = str(s.detail, 'vdev');
@@ -61,21 +66,29 @@ export async function recoverQdisk(
       const base = { vdev, format: disk?.format ?? 'qcow2', backend: disk?.backend ?? 'qdisk' };
       records.push(req.type === 'internal' ? { ...base, tag: str(s.detail, 'tag') } : { ...base, frozenPath: str(s.detail, 'frozen') });
     }
-    const del = { domain: req.domain, snapshot: req.snapshot, type: req.type, disks: records };
-    if (!live) await deleteOffline(del, noJournal);
-    else {
-      const c = await connect(req.domain);
-      try {
-        if (req.type === 'internal') await deleteInternalOnline(c, req.domain.disks, records, noJournal);
-        else await deleteExternalOnline(c, req.domain.disks, records, noJournal);
-      } finally {
-        c.close();
-      }
-    }
-    return { outcome: 'finished', messages: [`snapshot "${req.snapshot}" deleted from ${records.map((r) => r.vdev).join(', ')}`] };
+    return finishDelete(req, records, undefined, live, connect);
   }
   if (req.type === 'internal') return rollbackInternal(req, live, connect);
   return rollbackExternal(req, live, connect, locking);
+}
+
+/** An interrupted delete that journaled its planned steps: run them again (each part is idempotent). */
+function finishPlannedDelete(req: RecoveryRequest, planned: DiskDeleteStep[], live: boolean, connect: (d: Domain) => Promise<QmpClient>): Promise<RecoveryReport> {
+  return finishDelete(req, recordsOfSteps(planned, req.domain), planned, live, connect);
+}
+
+async function finishDelete(req: RecoveryRequest, records: SnapshotDiskRecord[], steps: DiskDeleteStep[] | undefined, live: boolean, connect: (d: Domain) => Promise<QmpClient>): Promise<RecoveryReport> {
+  const del = { domain: req.domain, snapshot: req.snapshot, type: req.type, disks: records, ...(steps ? { steps } : {}) };
+  if (!live) await deleteOffline(del, noJournal);
+  else {
+    const c = await connect(req.domain);
+    try {
+      await deleteQdiskSnapshot(del, { domain: req.domain, client: c, journal: noJournal });
+    } finally {
+      c.close();
+    }
+  }
+  return { outcome: 'finished', messages: [`snapshot "${req.snapshot}" deleted from ${records.map((r) => r.vdev).join(', ')}`] };
 }
 
 async function rollbackInternal(req: RecoveryRequest, live: boolean, connect: (d: Domain) => Promise<QmpClient>): Promise<RecoveryReport> {

@@ -3,11 +3,11 @@ import type { Disk, Domain } from '../../model/domain.js';
 import type { SnapshotType } from '../../model/policy.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import { QmpClient } from '../../qmp/qmp-client.js';
-import type { CreateRequest, DeleteRequest, MergeCost, Progress, RecoverableBackend, RecoveryReport, RecoveryRequest, StepJournal } from '../backend.js';
-import { createOffline, deleteOffline, estimateOfflineDeleteCost, planOfflineDelete } from './offline.js';
+import type { CreateRequest, DeleteRequest, Progress, RecoverableBackend, RecoveryReport, RecoveryRequest, StepJournal } from '../backend.js';
+import { createOffline, deleteOffline } from './offline.js';
+import { deleteQdiskSnapshot } from './graph-delete.js';
 import { createExternalOnline, type OnlineOptions } from './online-external-create.js';
-import { deleteExternalOnline } from './online-external-delete.js';
-import { createInternalOnline, deleteInternalOnline } from './online-internal.js';
+import { createInternalOnline } from './online-internal.js';
 import { recoverQdisk } from './online-recover.js';
 import { qdiskRefusal } from './qdisk-refusal.js';
 
@@ -50,37 +50,19 @@ export class QdiskBackend implements RecoverableBackend {
     );
   }
 
+  /** Deletes by each disk's graph step (graph-delete.ts): through files while shut off, QMP where QEMU has the image open. */
   async delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
     if (req.domain.state === 'shutoff') {
       await assertNoLiveQemu(req.domain);
       return deleteOffline(req, journal, progress);
     }
-    return this.withClient(req.domain, (client) =>
-      req.type === 'internal'
-        ? deleteInternalOnline(client, req.domain.disks, req.disks, journal, progress)
-        : deleteExternalOnline(client, req.domain.disks, req.disks, journal, progress),
-    );
+    return this.withClient(req.domain, (client) => deleteQdiskSnapshot(req, { domain: req.domain, client, journal, ...(progress ? { progress } : {}) }));
   }
 
   /** Finishes (deletes) or rolls back (creates) an operation a crash interrupted; see online-recover.ts. */
   async recover(req: RecoveryRequest): Promise<RecoveryReport> {
     if (req.domain.state === 'shutoff') await assertNoLiveQemu(req.domain); // file-level recovery writes too
     return recoverQdisk(req, this.opts.connect, this.opts.online?.locking);
-  }
-
-  /**
-   * What deleting the snapshot would copy (read-only, `-U` while running). A running domain's
-   * external delete always streams (see online-external-delete.ts), so its cost is the stream's.
-   */
-  async estimateDeleteCost(req: DeleteRequest): Promise<MergeCost> {
-    if (req.domain.state === 'shutoff' || req.type === 'internal') return estimateOfflineDeleteCost(req);
-    const plans = (await planOfflineDelete(req, { shareRw: true })).filter((p) => p !== null);
-    if (!plans.length) return { method: 'none', bytesToCopy: 0, chainDepthAfter: 0 };
-    return {
-      method: 'stream',
-      bytesToCopy: plans.reduce((n, p) => n + p!.streamBytes, 0),
-      chainDepthAfter: Math.max(...plans.map((p) => p!.chainDepthAfter)),
-    };
   }
 
   private async withClient<T>(domain: Domain, fn: (client: QmpClient) => Promise<T>): Promise<T> {

@@ -38,7 +38,10 @@ export function decideDiskDelete(g: VirtualGraph, rec: SnapshotDiskRecord, type:
 function decideTag(g: VirtualGraph, tag: string): DiskVerdict {
   const holders = g.holdersOf(tag);
   if (holders.length === 0) return { gone: true };
-  if (holders.length > 1) return { blocked: `internal snapshot "${tag}" appears in ${holders.length} images of ${g.vdev} (${holders.map((h) => h.path).join(', ')}); remove the extra ones by id with qemu-img snapshot -d` };
+  const copies = holders.flatMap((h) => h.tags.filter((t) => t.name === tag).map((t) => `${h.path} id ${t.id}`));
+  if (copies.length > 1) {
+    return { blocked: `internal snapshot "${tag}" appears ${copies.length} times on ${g.vdev} (${copies.join(', ')}): qemu-img snapshot -d deletes only the first match, so xensnap refuses; remove the extra ones by id with qemu-img snapshot -d ID` };
+  }
   const x = holders[0]!;
   if (x.shared.length) return { blocked: `internal snapshot "${tag}" lives in ${x.path}, which ${x.shared.join(', ')} also read${x.shared.length > 1 ? '' : 's'}` };
   const cost = { vdev: g.vdev, image: x.path, bytesToCopy: 0, tempBytes: TAG_DELETE_BYTES, chainDepthAfter: g.chainDepth() };

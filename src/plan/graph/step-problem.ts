@@ -13,7 +13,8 @@ export function stepProblem(g: VirtualGraph, step: DiskDeleteStep): string | nul
     case 'delete-tag': {
       const holders = g.holdersOf(step.tag);
       if (holders.length === 0) return null;
-      if (holders.length > 1) return `internal snapshot "${step.tag}" now appears in ${holders.length} images`;
+      const copies = holders.reduce((n, h) => n + h.tags.filter((t) => t.name === step.tag).length, 0);
+      if (copies > 1) return `internal snapshot "${step.tag}" now appears ${copies} times`;
       const x = holders[0]!;
       if (x.path !== step.image) return `internal snapshot "${step.tag}" is in ${x.path} now, not in ${step.image}`;
       if (x.live && x.path !== g.leaf) return `${x.path} is below the active image of the running domain, where QEMU cannot delete internal snapshots`;

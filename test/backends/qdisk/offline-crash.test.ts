@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recoverOfflineOperation, planOfflineDelete } from '../../../src/backends/qdisk/offline.js';
-import { internalCreateSteps, internalDeleteStep } from '../../../src/backends/qdisk/offline-internal.js';
+import { deleteOffline, recoverOfflineOperation } from '../../../src/backends/qdisk/offline.js';
+import { internalCreateSteps } from '../../../src/backends/qdisk/offline-internal.js';
+import { recoverQdisk } from '../../../src/backends/qdisk/online-recover.js';
 import { externalCreateSteps, prepareExternalCreate } from '../../../src/backends/qdisk/offline-external-create.js';
-import { mergeSteps } from '../../../src/backends/qdisk/offline-external-delete.js';
 import type { OfflineStep } from '../../../src/backends/qdisk/offline-steps.js';
 import * as img from '../../../src/backends/qdisk/qemu-img.js';
 import { createOffline } from '../../../src/backends/qdisk/offline.js';
-import { noJournal } from '../../../src/backends/backend.js';
+import { noJournal, type RecoveryStep, type StepJournal } from '../../../src/backends/backend.js';
+import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
+import { checkAll, sameSnapshots, snapshotContents } from '../../util/graph-oracle.js';
 import type { Domain } from '../../../src/model/domain.js';
 import { assertCleanImage, dirState, makeImage, qdisk, sameContent, saveReference, testDomain, writePattern } from '../../util/image-refs.js';
 
@@ -98,37 +100,91 @@ async function chainOfThree(t: { after(fn: () => Promise<void>): void }) {
   return { dir, a, domain, s1, s2 };
 }
 
-test('external delete: a crash at every step of stream and of commit is finished by recovery', async (t) => {
-  for (const which of ['s2', 's1'] as const) {
-    for (let n = 0; n < 2; n++) {
-      const { dir, a, domain, s1, s2 } = await chainOfThree(t);
-      const [plan] = await planOfflineDelete({ domain, snapshot: which, type: 'external', disks: which === 's1' ? s1 : s2 });
-      assert.equal(plan!.method, which === 's2' ? 'commit' : 'stream');
-      const steps = mergeSteps(plan!);
-      const journaled = await crashAfter(steps, n);
-      if (which === 's2' && n === 1) await writePattern(a, 'qcow2', 0x77, 3 * MiB, 4 * KiB); // written between commit and replace
-      const outcomes = await recoverOfflineOperation(journaled);
-      assert.deepEqual(outcomes.map((o) => o.action), n === 0 ? ['finished'] : ['finished', 'nothing-to-do']);
-      const keep = which === 's1' ? 's2' : 's1';
-      const chain = await img.chain(a);
-      assert.deepEqual(chain.map((c) => c.filename), [a, join(dir, `a@${keep}.qcow2`), join(dir, 'base.raw')]);
-      assert.equal(await sameContent(join(dir, `a@${keep}.qcow2`), 'qcow2', join(dir, keep === 's1' ? 'r1.raw' : 'r2.raw'), 'raw'), true);
-      if (which === 's2' && n === 1) await writePattern(join(dir, 'rl.raw'), 'raw', 0x77, 3 * MiB, 4 * KiB);
-      assert.equal(await sameContent(a, 'qcow2', join(dir, 'rl.raw'), 'raw'), true, `${which} crash after ${n}`);
-      for (const c of chain.slice(0, 2)) await assertCleanImage(c.filename, 'qcow2');
-      // Recovering twice changes nothing more.
-      const again = await recoverOfflineOperation(journaled);
-      assert.deepEqual(again.map((o) => o.action), journaled.map(() => 'nothing-to-do'));
+class Crash extends Error {}
+
+/**
+ * A journal that stops the operation at its n-th step: right after the intent is durable (the
+ * step never ran), or right after the step's effect, before its `done` — both sides of a step.
+ */
+class CrashingJournal implements StepJournal {
+  readonly steps: RecoveryStep[] = [];
+  constructor(private readonly n: number, private readonly side: 'intent' | 'effect') {}
+  async intent(step: string, detail: Record<string, unknown>): Promise<void> {
+    this.steps.push({ step, detail, done: false });
+    if (this.side === 'intent' && this.steps.length - 1 === this.n) throw new Crash(`crash after the intent of ${step}`);
+  }
+  async done(step: string): Promise<void> {
+    const s = [...this.steps].reverse().find((x) => x.step === step && !x.done);
+    if (this.side === 'effect' && this.steps.length - 1 === this.n) throw new Crash(`crash after the effect of ${step}`);
+    if (s) s.done = true;
+  }
+}
+
+/**
+ * Deletes `snapshot` with a crash at every step, both sides, each time on a fresh copy of the
+ * images made by `make`; recovery (the backend's, from the journal alone) must finish the delete:
+ * the snapshot gone, every other snapshot's content and the leaf's unchanged, every image clean,
+ * and a second recovery changes nothing. Returns the step names crashed at.
+ */
+async function crashEveryStep(t: { after(fn: () => Promise<void>): void }, make: () => Promise<{ dir: string; domain: Domain; disks: SnapshotDiskRecord[]; gone: string[] }>, snapshot: string): Promise<string[]> {
+  const reached: string[] = [];
+  for (const side of ['intent', 'effect'] as const) {
+    for (let n = 0; ; n++) {
+      const { dir, domain, disks, gone } = await make();
+      const before = await snapshotContents(dir);
+      const j = new CrashingJournal(n, side);
+      const req = { domain, snapshot, type: (disks[0]!.tag ? 'internal' : 'external') as 'internal' | 'external', disks };
+      const finished = await deleteOffline(req, j).then(() => true, (e) => {
+        if (!(e instanceof Crash)) throw e;
+        return false;
+      });
+      if (finished) break;
+      reached.push(`${j.steps.at(-1)!.step}@${side}`);
+      const r = await recoverQdisk({ action: 'delete', domain, snapshot, type: req.type, steps: j.steps }, async () => assert.fail('no QMP offline'));
+      assert.equal(r.outcome, 'finished');
+      const after = await snapshotContents(dir);
+      assert.deepEqual(sameSnapshots(before, after, gone), [], `crash at step ${n} (${side})`);
+      assert.deepEqual(await checkAll(dir), []);
+      const again = await snapshotContents(dir);
+      await recoverQdisk({ action: 'delete', domain, snapshot, type: req.type, steps: j.steps }, async () => assert.fail('no QMP offline'));
+      assert.deepEqual(sameSnapshots(again, await snapshotContents(dir), []), [], 'a second recovery changes nothing');
     }
   }
+  return reached;
+}
+
+test('external delete: a crash on both sides of every step of stream and of commit is finished by recovery', async (t) => {
+  const names: Record<string, string[]> = {};
+  for (const which of ['s2', 's1'] as const) {
+    names[which] = await crashEveryStep(t, async () => {
+      const { dir, domain, s1, s2 } = await chainOfThree(t);
+      return { dir, domain, disks: which === 's1' ? s1 : s2, gone: [`file:${join(dir, `a@${which}.qcow2`)}`] };
+    }, which);
+  }
+  assert.deepEqual(names, {
+    s2: ['qdisk-offline-external-commit@intent', 'qdisk-offline-external-replace@intent', 'qdisk-offline-external-commit@effect', 'qdisk-offline-external-replace@effect'],
+    s1: ['qdisk-offline-external-rebase@intent', 'qdisk-offline-external-unlink@intent', 'qdisk-offline-external-rebase@effect', 'qdisk-offline-external-unlink@effect'],
+  });
 });
 
-test('internal delete: a crash before the step is finished by recovery', async (t) => {
-  const { a, domain } = await fresh(t);
-  await img.snapshotCreate(a, 'old');
-  const step = await internalDeleteStep(domain.disks[0]!, 'old');
-  const outcomes = await recoverOfflineOperation(await crashAfter([step!], 0));
-  assert.deepEqual(outcomes.map((o) => o.action), ['finished']);
-  assert.deepEqual((await img.info(a)).snapshots, []);
-  await assertCleanImage(a, 'qcow2');
+test('external delete into a child holding internal snapshots: a crash on both sides of every step of the cluster-level merge is finished', async (t) => {
+  const reached = await crashEveryStep(t, async () => {
+    const { dir, a, domain, s2 } = await chainOfThree(t);
+    await img.snapshotCreate(a, 'top'); // a tag in the leaf reads through a@s2
+    await writePattern(a, 'qcow2', 0xe1, 0, 64 * KiB);
+    return { dir, domain, disks: s2, gone: [`file:${join(dir, 'a@s2.qcow2')}`] };
+  }, 's2');
+  assert.deepEqual(reached, [
+    'qdisk-offline-cluster-merge@intent', 'qdisk-offline-relink@intent', 'qdisk-offline-external-unlink@intent',
+    'qdisk-offline-cluster-merge@effect', 'qdisk-offline-relink@effect', 'qdisk-offline-external-unlink@effect',
+  ]);
+});
+
+test('internal delete: a crash on both sides of the step is finished by recovery', async (t) => {
+  const reached = await crashEveryStep(t, async () => {
+    const { dir, a, domain } = await fresh(t);
+    await img.snapshotCreate(a, 'old');
+    return { dir, domain: testDomain([domain.disks[0]!]), disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', tag: 'old' }], gone: ['tag:old'] };
+  }, 'old');
+  assert.deepEqual(reached, ['qdisk-offline-internal-delete@intent', 'qdisk-offline-internal-delete@effect']);
 });

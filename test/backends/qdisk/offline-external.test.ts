@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOffline, deleteOffline, estimateOfflineDeleteCost, planOfflineDelete } from '../../../src/backends/qdisk/offline.js';
+import { createOffline, deleteOffline } from '../../../src/backends/qdisk/offline.js';
+import { resolveQdiskSteps } from '../../../src/backends/qdisk/graph-delete.js';
+import { checkAll, sameSnapshots, snapshotContents } from '../../util/graph-oracle.js';
 import * as img from '../../../src/backends/qdisk/qemu-img.js';
 import { noJournal } from '../../../src/backends/backend.js';
 import type { Domain } from '../../../src/model/domain.js';
@@ -87,10 +89,9 @@ test('delete picks stream or commit by the bytes to copy, keeps every other snap
   await writePattern(a, 'qcow2', 0xd1, 4 * MiB, 128 * KiB); // the leaf holds 128 KiB
   await saveReference(a, 'qcow2', join(dir, 'ref-leaf.raw'));
   const req2 = { domain, snapshot: 's2', type: 'external' as const, disks: s2 };
-  const [plan2] = await planOfflineDelete(req2);
-  assert.equal(plan2!.method, 'commit');
-  assert.deepEqual([plan2!.streamBytes, plan2!.commitBytes, plan2!.child, plan2!.parent], [MiB, 128 * KiB, a, join(dir, 'a@s1.qcow2')]);
-  assert.deepEqual(await estimateOfflineDeleteCost(req2), { method: 'commit', bytesToCopy: 128 * KiB, chainDepthAfter: 3 });
+  // F2 holds 1 MiB, the leaf above it 128 KiB: the leaf is committed into F2, which takes its path
+  const [w2] = await resolveQdiskSteps(req2);
+  assert.deepEqual(w2!.step.method === 'commit' && [w2!.step.image, w2!.step.child, w2!.step.parent, w2!.step.chainDepthAfter], [join(dir, 'a@s2.qcow2'), a, join(dir, 'a@s1.qcow2'), 3]);
   await del(domain, 's2', s2);
   assert.deepEqual(Object.keys(await dirState(dir)), ['a.qcow2', 'a@s1.qcow2', 'b.qcow2', 'base.raw', 'ref-leaf.raw', 'ref-s1.raw', 'ref-s2.raw']);
   assert.equal(await sameContent(a, 'qcow2', join(dir, 'ref-leaf.raw'), 'raw'), true);
@@ -98,7 +99,8 @@ test('delete picks stream or commit by the bytes to copy, keeps every other snap
   assert.deepEqual((await img.chain(a)).map((c) => c.filename), [a, join(dir, 'a@s1.qcow2'), base]);
   // s1 (64 KiB over the raw base) under a leaf that now holds 1 MiB + 128 KiB: stream into the leaf.
   const req1 = { domain, snapshot: 's1', type: 'external' as const, disks: s1 };
-  assert.deepEqual(await estimateOfflineDeleteCost(req1), { method: 'stream', bytesToCopy: 64 * KiB, chainDepthAfter: 2 });
+  const [w1] = await resolveQdiskSteps(req1);
+  assert.deepEqual(w1!.step.method === 'stream' && [w1!.step.children, w1!.step.parent, w1!.step.parentFormat, w1!.step.chainDepthAfter], [[{ path: a, how: 'rebase' }], base, 'raw', 2]);
   await del(domain, 's1', s1);
   assert.deepEqual((await img.chain(a)).map((c) => [c.filename, c.backingFormat]), [[a, 'raw'], [base, null]]);
   assert.equal(await sameContent(a, 'qcow2', join(dir, 'ref-leaf.raw'), 'raw'), true);
@@ -128,27 +130,36 @@ test('deleting the middle snapshot keeps the older and the newer snapshot intact
   for (const c of chain) await assertCleanImage(c.filename, 'qcow2');
 });
 
-test('a merge that would change internal snapshots is refused and changes nothing', async (t) => {
+test('internal snapshots around a deleted frozen image keep their content: in F by commit, in its child by the cluster-level merge', async (t) => {
   const dir = await tempDir(t);
   const { b, domain: two } = await setup(dir);
   const domain = testDomain([two.disks[1]!]);
-  await img.snapshotCreate(b, 'inner'); // lives in what becomes the frozen image
-  const s1 = await create(domain, 's1');
-  const before = await dirState(dir);
   const fb = join(dir, 'b@s1.qcow2');
-  await assert.rejects(del(domain, 's1', s1), {
-    name: 'BackendError',
-    message: `cannot delete frozen image ${fb} of disk xvdb (${b}): it holds internal snapshots (inner) that would be lost; delete them first`,
-  });
-  await img.snapshotDelete(fb, 'inner');
-  await img.snapshotCreate(b, 'top'); // in the child: it reads through the frozen image
-  const before2 = await dirState(dir);
-  await assert.rejects(del(domain, 's1', s1), {
-    name: 'BackendError',
-    message: `cannot delete frozen image ${fb} of disk xvdb (${b}): ${b} holds internal snapshots (top) that read through it; merging it away would change them; delete them first`,
-  });
-  assert.deepEqual(await dirState(dir), before2);
-  assert.notDeepEqual(before, before2);
+  await img.snapshotCreate(b, 'inner'); // lives in what becomes the frozen image
+  await writePattern(b, 'qcow2', 0xb2, 64 * KiB, 64 * KiB);
+  const s1 = await create(domain, 's1');
+  await writePattern(b, 'qcow2', 0xb3, 3 * MiB, 64 * KiB);
+  // F holds "inner": its file must stay, so the leaf is committed into it and it takes the leaf's path
+  const before = await snapshotContents(dir);
+  const [w] = await resolveQdiskSteps({ domain, snapshot: 's1', type: 'external', disks: s1 });
+  assert.equal(w!.step.method, 'commit');
+  await del(domain, 's1', s1);
+  assert.deepEqual(sameSnapshots(before, await snapshotContents(dir), [`file:${fb}`]), []);
+  assert.deepEqual((await img.info(b)).snapshots.map((x) => x.name), ['inner']);
+  assert.deepEqual(await checkAll(dir), []);
+  // now a tag in the child reads through the frozen image: F's data goes into every table of the child
+  await img.snapshotDelete(b, 'inner');
+  const s2 = await create(domain, 's2');
+  await writePattern(b, 'qcow2', 0xb4, 5 * MiB, 64 * KiB);
+  await img.snapshotCreate(b, 'top');
+  await writePattern(b, 'qcow2', 0xb5, 64 * KiB, 4 * KiB);
+  const before2 = await snapshotContents(dir);
+  const [w2] = await resolveQdiskSteps({ domain, snapshot: 's2', type: 'external', disks: s2 });
+  assert.deepEqual(w2!.step.method === 'stream' && w2!.step.children, [{ path: b, how: 'cluster' }]);
+  await del(domain, 's2', s2);
+  assert.deepEqual(sameSnapshots(before2, await snapshotContents(dir), [`file:${join(dir, 'b@s2.qcow2')}`]), []);
+  assert.equal((await img.info(b)).backingPath, null);
+  assert.deepEqual(await checkAll(dir), []);
 });
 
 test('a failure on the second disk leaves the first disk byte for byte as before', async (t) => {

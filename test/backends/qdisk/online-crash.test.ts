@@ -3,12 +3,15 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
-import { deleteExternalOnline } from '../../../src/backends/qdisk/online-external-delete.js';
+import { deleteQdiskSnapshot } from '../../../src/backends/qdisk/graph-delete.js';
+import type { Progress } from '../../../src/backends/backend.js';
+import type { Disk } from '../../../src/model/domain.js';
+import type { QmpClient } from '../../../src/qmp/qmp-client.js';
 import { readHeaderShared } from '../../../src/backends/qdisk/online-image-info.js';
 import { humanMonitor } from '../../../src/qmp/human-monitor.js';
 import { run } from '../../../src/util/exec.js';
 import { startVm } from '../../util/qemu-vm.js';
-import { assertContent, DiskModel, guestFlush, guestWrite, makeDisks, tempDir } from './online-fixture.js';
+import { assertContent, DiskModel, guestFlush, guestWrite, makeDisks, runningDomain, tempDir } from './online-fixture.js';
 import { RecordingJournal } from '../../util/image-refs.js';
 
 /** qemu-img check's JSON verdict: corruptions and check errors must be zero (a crash may leak clusters). */
@@ -25,6 +28,12 @@ async function checkNoCorruption(image: string): Promise<void> {
   assert.equal(r['check-errors'] ?? 0, 0, `${image}: check errors`);
 }
 
+/** Deletes external snapshot `frozen` of a running one-disk domain over `c`. */
+function deleteOnline(c: QmpClient, disk: Disk, qmp: string, frozen: string, j: RecordingJournal, progress?: Progress): Promise<void> {
+  const domain = runningDomain([disk], qmp);
+  return deleteQdiskSnapshot({ domain, snapshot: 's1', type: 'external', disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: frozen }] }, { domain, client: c, journal: j, ...(progress ? { progress } : {}) });
+}
+
 test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that finishes', async (t) => {
   const dir = await tempDir(t, 'onl-crash');
   const [disk] = await makeDisks(dir, 1, 512);
@@ -39,7 +48,7 @@ test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that fin
   const j = new RecordingJournal();
   let killed = false;
   await assert.rejects(
-    deleteExternalOnline(c, [disk!], [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: frozen }], j, (p) => {
+    deleteOnline(c, disk!, vm.qmpPath, frozen, j, (p) => {
       if (!killed && p.step === 'stream:xvda' && p.done < p.total) {
         killed = true;
         void vm.kill();
@@ -62,7 +71,7 @@ test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that fin
   // Rerun the delete on a restarted QEMU (its backing nodes now have automatic names).
   vm = await startVm({ dir, disks: [{ path: disk!.path }] });
   c = await vm.client();
-  await deleteExternalOnline(c, [disk!], [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: frozen }], new RecordingJournal());
+  await deleteOnline(c, disk!, vm.qmpPath, frozen, new RecordingJournal());
   c.close();
   await vm.stop();
   await assert.rejects(access(frozen));

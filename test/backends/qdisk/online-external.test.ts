@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
-import { deleteExternalOnline } from '../../../src/backends/qdisk/online-external-delete.js';
+import { deleteQdiskSnapshot, resolveQdiskSteps } from '../../../src/backends/qdisk/graph-delete.js';
 import { imagePathOf, readBlockGraph } from '../../../src/backends/qdisk/node-graph.js';
 import { readHeaderShared } from '../../../src/backends/qdisk/online-image-info.js';
 import { createInternalOnline } from '../../../src/backends/qdisk/online-internal.js';
@@ -137,32 +137,29 @@ test('deleting external snapshots streams into the child and leaves every other 
     await createExternalOnline(c, disks, s, new RecordingJournal());
   }
   await guestWrite(c, 0, m, 0x70, 200 * 1024, 4096);
-  // s2's image holds clusters 64K-320K; s3's image shadows 192K-384K: the stream copies 128 KiB.
-  const cost = await new QdiskBackend({ connect: () => vm.client() }).estimateDeleteCost({
-    domain: runningDomain(disks, vm.qmpPath),
-    snapshot: 's2',
-    type: 'external',
-    disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s2') }],
-  });
-  assert.deepEqual(cost, { method: 'stream', bytesToCopy: 131072, chainDepthAfter: 3 });
+  const domain = runningDomain(disks, vm.qmpPath);
+  const del = (s: string, j: RecordingJournal, progress?: (e: { step: string; done: number; total: number }) => void) =>
+    deleteQdiskSnapshot({ domain, snapshot: s, type: 'external', disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p(s) }] }, { domain, client: c, journal: j, ...(progress ? { progress } : {}) });
+  // s2 is in the running chain: streamed into s3 through a QMP job
+  const [w] = await resolveQdiskSteps({ domain, snapshot: 's2', type: 'external', disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s2') }] });
+  assert.deepEqual(w!.step.method === 'stream' && [w!.step.children, w!.step.parent, w!.step.chainDepthAfter], [[{ path: p('s3'), how: 'block-stream' }], p('s1'), 3]);
   const progress: Array<{ step: string; done: number; total: number }> = [];
   const j = new RecordingJournal();
-  await deleteExternalOnline(c, disks, [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s2') }], j, (e) => progress.push(e));
+  await del('s2', j, (e) => progress.push(e));
   assert.deepEqual(j.lines, ['intent:stream:xvda', 'done:stream:xvda', 'intent:drop-nodes:xvda', 'done:drop-nodes:xvda', 'intent:unlink-frozen:xvda', 'done:unlink-frozen:xvda']);
-  const last = progress.at(-1)!;
-  assert.equal(last.step, 'stream:xvda');
-  assert.equal(last.done, last.total);
+  assert.deepEqual(j.intents.map((i) => (i.detail.plan as { method: string }).method), ['stream', 'stream', 'stream'], 'every intent carries the planned step');
+  assert.deepEqual(progress.at(-1), { step: 'stream:xvda', done: 1, total: 1 });
   assert.equal((await readHeaderShared(p('s3'))).backingFile, p('s1'));
   await guestFlush(c, 0);
   for (const s of ['s1', 's3']) await assertContent(dir, p(s), refs[s]!);
   await assertContent(dir, disks[0]!.path, m.data);
   assert.equal((await nodeNames(c)).length, 3 * 2);
   // The base: s3 becomes standalone.
-  await deleteExternalOnline(c, disks, [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s1') }], new RecordingJournal());
+  await del('s1', new RecordingJournal());
   assert.equal((await readHeaderShared(p('s3'))).backingFile, null);
   await assertContent(dir, p('s3'), refs.s3!);
   // The newest: stream into the active leaf.
-  await deleteExternalOnline(c, disks, [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: p('s3') }], new RecordingJournal());
+  await del('s3', new RecordingJournal());
   assert.equal((await readHeaderShared(disks[0]!.path)).backingFile, null);
   assert.deepEqual(await listDir(dir), ['xvda.qcow2'].sort());
   assert.deepEqual(await nodeNames(c), (await nodeNames(c)).slice(0, 2));
@@ -174,7 +171,7 @@ test('deleting external snapshots streams into the child and leaves every other 
   await assertContent(dir, disks[0]!.path, m.data);
 });
 
-test('merges that would change an internal snapshot are refused before anything runs', async (t) => {
+test('on a running domain, merges that would change an internal snapshot are refused before anything runs', async (t) => {
   const dir = await tempDir(t, 'onl-ref');
   const disks = await makeDisks(dir, 1, 4);
   const vm = await startVm({ dir, disks: [{ path: disks[0]!.path }] });
@@ -187,11 +184,13 @@ test('merges that would change an internal snapshot are refused before anything 
   await createInternalOnline(c, disks, 'in-c', new RecordingJournal()); // lands in what becomes e2
   await createExternalOnline(c, disks, 'e2', new RecordingJournal());
   const before = await nodeNames(c);
-  await assert.rejects(deleteExternalOnline(c, disks, rec('e1'), new RecordingJournal()), {
-    message: `disk xvda: ${p('e2')} holds internal snapshots (in-c) that read through ${p('e1')}; merging would change them`,
+  const domain = runningDomain(disks, vm.qmpPath);
+  const del = (s: string) => deleteQdiskSnapshot({ domain, snapshot: s, type: 'external', disks: rec(s) }, { domain, client: c, journal: new RecordingJournal() });
+  await assert.rejects(del('e1'), {
+    message: `cannot delete snapshot "e1" from disk xvda: internal snapshot in-c in ${p('e2')} reads through ${p('e1')} and the domain is running; a merge that keeps them exact runs offline, once the domain is shut off; nothing was changed`,
   });
-  await assert.rejects(deleteExternalOnline(c, disks, rec('e2'), new RecordingJournal()), {
-    message: `disk xvda: ${p('e2')} holds internal snapshots (in-c) that deleting it would destroy`,
+  await assert.rejects(del('e2'), {
+    message: `cannot delete snapshot "e2" from disk xvda: internal snapshot in-c lives in ${p('e2')}; committing ${disks[0]!.path} into it keeps them, but only offline: it is done once the domain is shut off; nothing was changed`,
   });
   assert.deepEqual(await nodeNames(c), before);
   assert.deepEqual(await listDir(dir), ['xvda.qcow2', 'xvda@e1.qcow2', 'xvda@e2.qcow2'].sort());

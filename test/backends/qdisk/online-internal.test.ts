@@ -52,7 +52,7 @@ test('internal snapshots on 3 running disks: one transaction, duplicates refused
   await assert.rejects(
     backend.delete({ domain, snapshot: 'i2', type: 'internal', disks: [{ vdev: 'xvdc', format: 'qcow2', backend: 'qdisk', tag: 'i2' }] }, noJournal),
     {
-      message: `disk xvdc: internal snapshot "i2" lives in ${join(dir, 'xvdc@e1.qcow2')}, below the active image; QEMU deletes internal snapshots only in the active image of a running domain, so delete it while the domain is shut off`,
+      message: `cannot delete snapshot "i2" from disk xvdc: internal snapshot "i2" lives in ${join(dir, 'xvdc@e1.qcow2')}, below the active image of the running domain; QEMU deletes internal snapshots only in the active image, so it is deleted once the domain is shut off; nothing was changed`,
     },
   );
   c.close();

@@ -120,20 +120,28 @@ async function randomSequence(t: { after: (fn: () => unknown) => void; diagnosti
   t.diagnostic(JSON.stringify(tally));
 
   function predictRefusal(name: string, s: Snap): string | null {
+    const pl = (xs: string[], one: string, many: string) => (xs.length > 1 ? many : one);
     for (const i of s.disks) {
       const ch = chains[i]!;
       const vdev = disks[i]!.vdev;
+      const refuse = (why: string) => `cannot delete snapshot "${name}" from disk ${vdev}: ${why}; nothing was changed`;
       if (s.type === 'internal') {
         const at = ch.findIndex((img) => img.tags.includes(name));
         if (at !== ch.length - 1) {
-          return `disk ${vdev}: internal snapshot "${name}" lives in ${ch[at]!.path}, below the active image; QEMU deletes internal snapshots only in the active image of a running domain, so delete it while the domain is shut off`;
+          return refuse(`internal snapshot "${name}" lives in ${ch[at]!.path}, below the active image of the running domain; QEMU deletes internal snapshots only in the active image, so it is deleted once the domain is shut off`);
         }
       } else {
         const at = ch.findIndex((img) => img.path === frozenImagePath(disks[i]!.path, name));
         const f = ch[at]!;
         const child = ch[at + 1]!;
-        if (f.tags.length) return `disk ${vdev}: ${f.path} holds internal snapshots (${f.tags.join(', ')}) that deleting it would destroy`;
-        if (child.tags.length) return `disk ${vdev}: ${child.path} holds internal snapshots (${child.tags.join(', ')}) that read through ${f.path}; merging would change them`;
+        if (f.tags.length) {
+          const why = `internal snapshot${pl(f.tags, '', 's')} ${f.tags.join(', ')} live${pl(f.tags, 's', '')} in ${f.path}`;
+          if (child.tags.length) return refuse(`${why}, and internal snapshots ${child.tags.join(', ')} in ${child.path} read through it`);
+          return refuse(`${why}; committing ${child.path} into it keeps them, but only offline: it is done once the domain is shut off`);
+        }
+        if (child.tags.length) {
+          return refuse(`internal snapshot${pl(child.tags, '', 's')} ${child.tags.join(', ')} in ${child.path} read${pl(child.tags, 's', '')} through ${f.path} and the domain is running; a merge that keeps them exact runs offline, once the domain is shut off`);
+        }
       }
     }
     return null;

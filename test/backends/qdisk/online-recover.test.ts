@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RecoveryStep, StepJournal } from '../../../src/backends/backend.js';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
-import { deleteExternalOnline } from '../../../src/backends/qdisk/online-external-delete.js';
+import { deleteQdiskSnapshot } from '../../../src/backends/qdisk/graph-delete.js';
 import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
 import { readHeaderShared } from '../../../src/backends/qdisk/online-image-info.js';
 import { QdiskBackend } from '../../../src/backends/qdisk/qdisk-backend.js';
@@ -95,7 +95,7 @@ test('an online external delete that stopped before its stream is finished, live
   for (const s of ['a', 'b']) {
     const j = new Journal('stream:xvda');
     // Run the delete on the test's own session, so the stopped one does not hold the domain's socket.
-    void deleteExternalOnline(c, disks, recs[s]!, j);
+    void deleteQdiskSnapshot({ domain, snapshot: s, type: 'external', disks: recs[s]! }, { domain, client: c, journal: j }).catch(() => {});
     while (!j.steps.length) await new Promise((r) => setTimeout(r, 10));
     if (s === 'b') {
       // The half-done delete holds the domain socket; stop QEMU: recovery now runs offline.
