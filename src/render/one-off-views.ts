@@ -1,6 +1,7 @@
 import type { ActionResult, ExecAction } from '../apply/execute-types.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
-import { formatBytes } from '../util/format-bytes.js';
+import type { MergeCost } from '../plan/plan-types.js';
+import { stepText } from './merge-text.js';
 import { snapshotOrigin } from './snapshot-origin.js';
 
 export const ONE_OFF_FORMAT_VERSION = 1;
@@ -21,7 +22,7 @@ export interface OneOffJson {
   description?: string;
   pinned?: boolean;
   origin?: string;
-  merge?: { method: string; bytesToCopy: number; chainDepthAfter: number } | null;
+  merge?: MergeCost | null;
   status: 'ok' | 'failed' | 'skipped';
   message: string | null;
 }
@@ -61,16 +62,14 @@ export function renderOneOffText(j: OneOffJson): { out: string; err: string } {
   return { out: rec, err: `${j.command} of snapshot ${j.snapshot} on ${j.domain.name} ${j.status === 'failed' ? 'FAILED' : 'skipped'}: ${j.message}; see xensnap list ${j.domain.name}\n` };
 }
 
-/** What `delete` shows before asking: the snapshot, and the merge it costs for external ones. */
+/**
+ * What `delete` shows before asking: the snapshot, and each disk's step exactly as the backend
+ * will run it (the same steps are handed to it), with what it moves and the room it needs.
+ */
 export function renderDeletePreview(a: ExecAction, snap: ObservedSnapshot): string {
   const lines = [`Delete snapshot ${snap.name} of ${a.domain.name} (${snapshotOrigin(snap)}, ${snap.type}, disk${a.disks.length === 1 ? '' : 's'} ${a.disks.join(', ')}):`];
-  if (snap.type === 'internal') {
-    lines.push(`  remove the internal snapshot "${snap.name}" from ${a.disks.join(', ')}; no data is copied`);
-  } else if (a.merge) {
-    const how = a.merge.method === 'stream' ? 'stream the frozen image into its child' : 'commit the child into the frozen image';
-    lines.push(`  merge: ${how} (${a.merge.method}), ${formatBytes(a.merge.bytesToCopy)} to copy, chain depth after: ${a.merge.chainDepthAfter}`);
-  } else {
-    lines.push('  merge: cost unknown (a frozen image is not in the observed chain; the backend checks again before merging)');
-  }
+  if (!a.merge) lines.push('  the images were not observed: the backend decides each disk when it runs');
+  else if (a.merge.disks.length === 0) lines.push('  nothing of it is left in the images: only its record goes');
+  else for (const s of a.merge.disks) lines.push(`  ${stepText(s, true)}`);
   return lines.join('\n') + '\n';
 }

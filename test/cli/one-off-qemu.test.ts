@@ -76,8 +76,11 @@ test('create on the shut-off db-1: external, named, described, pinned; JSON exac
   assert.equal(d.code, 0);
   const lines = d.out.split('\n');
   assert.equal(lines[0], 'Delete snapshot pre-upgrade of db-1 (manual, external, disks xvda, xvdb):');
-  assert.match(lines[1]!, /^ {2}merge: (stream the frozen image into its child \(stream\)|commit the child into the frozen image \(commit\)), \d+(\.\d)? (B|KiB|MiB) to copy, chain depth after: 2$/);
-  assert.deepEqual(lines.slice(2), ['deleted snapshot pre-upgrade of db-1', '']);
+  // xvda reads through the foreign base-template (2 images after), xvdb had no base (1)
+  for (const [i, v, depth] of [[1, 'xvda', 2], [2, 'xvdb', 1]] as const) {
+    assert.match(lines[i]!, new RegExp(`^ {2}${v} (commit \\S+ \\S+ from its child|stream \\S+ \\S+ into its child \\(rebase\\)), needs ~\\S+ \\S+ free, chain depth ${depth} after$`));
+  }
+  assert.deepEqual(lines.slice(3), ['deleted snapshot pre-upgrade of db-1', '']);
   assert.deepEqual(await chainOf(img('db-1-xvda.qcow2')), [img('db-1-xvda.qcow2'), img('base-template.qcow2')]);
   assert.ok(await sameContent(img('db-1-xvda.qcow2'), 'qcow2', ref, 'raw'), 'the leaf shows what it showed before the delete');
   await assertCleanImage(img('db-1-xvda.qcow2'), 'qcow2');
@@ -110,7 +113,11 @@ test('create on the running web-3: internal by default name manual-<epoch>, thro
   assert.equal(d.code, 0);
   assert.deepEqual(JSON.parse(d.out), {
     formatVersion: 1, command: 'delete', recovered: [], domain: { key: WEB3, uuid: WEB3, name: 'web-3' }, snapshot: name,
-    mode: 'disk-only', type: 'internal', disks: ['xvda', 'xvdb'], origin: 'manual', merge: null, status: 'ok', message: null,
+    mode: 'disk-only', type: 'internal', disks: ['xvda', 'xvdb'], origin: 'manual', status: 'ok', message: null,
+    merge: {
+      method: 'delete-tag', bytesToCopy: 0, tempBytes: 2 * 262144, chainDepthAfter: 1,
+      disks: ['xvda', 'xvdb'].map((vdev) => ({ vdev, image: img(`web-3-${vdev}.qcow2`), method: 'delete-tag', tag: name, via: 'qmp', bytesToCopy: 0, tempBytes: 262144, chainDepthAfter: 1 })),
+    },
   });
   assert.deepEqual(await internalTags(img('web-3-xvda.qcow2')), ['golden']);
   assert.deepEqual(await internalTags(img('web-3-xvdb.qcow2')), []);
@@ -138,7 +145,7 @@ test('external create and delete on the running web-3: the leaf path stays, the 
   const d = await run('delete', 'web-3', 'ext1', '--yes');
   assert.equal(d.err, '');
   assert.equal(d.code, 0);
-  assert.match(d.out, /^Delete snapshot ext1 of web-3 \(manual, external, disk xvdb\):\n {2}merge: .*, chain depth after: 1\ndeleted snapshot ext1 of web-3\n$/);
+  assert.match(d.out, /^Delete snapshot ext1 of web-3 \(manual, external, disk xvdb\):\n {2}xvdb stream \S+ \S+ into its child \(block-stream\), needs ~\S+ \S+ free, chain depth 1 after\ndeleted snapshot ext1 of web-3\n$/);
   assert.deepEqual(await chainOf(img('web-3-xvdb.qcow2')), [img('web-3-xvdb.qcow2')]);
   // QEMU keeps qcow2 metadata in memory: flush it before reading the file from outside
   await guestWrite('vd1/virtio-backend', 'flush');
@@ -147,13 +154,14 @@ test('external create and delete on the running web-3: the leaf path stays, the 
   assert.deepEqual(await journalFiles(state), []);
 });
 
-test('deleting an external snapshot whose frozen image holds a foreign internal snapshot is refused by the backend; nothing lost', async () => {
+test('deleting an external snapshot whose frozen image holds a foreign internal snapshot of a running domain is refused before anything runs; nothing lost', async () => {
   const r = await run('create', 'web-3', '-n', 'ext2', '--disks', 'xvda');
   assert.equal(r.code, 0, r.err);
   const before = await world();
   const d = await run('delete', 'web-3', 'ext2', '--yes');
   assert.equal(d.code, 1);
-  assert.equal(d.err, `delete of snapshot ext2 on web-3 FAILED: disk xvda: ${img('web-3-xvda@ext2.qcow2')} holds internal snapshots (golden) that deleting it would destroy; see xensnap list web-3\n`);
+  assert.equal(d.out, '');
+  assert.equal(d.err, `delete: snapshot "ext2" of web-3 cannot be deleted now: xvda: internal snapshot golden lives in ${img('web-3-xvda@ext2.qcow2')}; committing ${img('web-3-xvda.qcow2')} into it keeps them, but only offline: it is done once the domain is shut off; nothing was changed\n`);
   assert.deepEqual(await world(), before);
   assert.deepEqual(await chainOf(img('web-3-xvda.qcow2')), [img('web-3-xvda.qcow2'), img('web-3-xvda@ext2.qcow2')]);
   assert.deepEqual(await journalFiles(state), []);
@@ -217,7 +225,7 @@ test('refusals: taken and invalid names, bad flags, unknown disks and domains, f
   assert.ok(!process.stdin.isTTY, 'the tests run without a terminal on stdin');
   const ask = await run('delete', 'db-1', 'm1');
   assert.equal(ask.code, 1);
-  assert.equal(ask.out, 'Delete snapshot m1 of db-1 (manual, internal, disks xvda, xvdb):\n  remove the internal snapshot "m1" from xvda, xvdb; no data is copied\n');
+  assert.equal(ask.out, 'Delete snapshot m1 of db-1 (manual, internal, disks xvda, xvdb):\n  xvda delete tag m1 (qemu-img)\n  xvdb delete tag m1 (qemu-img)\n');
   assert.equal(ask.err, 'refusing to change anything without a terminal to confirm on: pass --yes\n');
   assert.deepEqual(await world(), before);
 
@@ -225,14 +233,14 @@ test('refusals: taken and invalid names, bad flags, unknown disks and domains, f
   const base = await run('delete', 'db-1', 'base-template', '--yes', '--foreign');
   assert.deepEqual([base.code, base.err], [1, `delete: ${img('base-template.qcow2')} is the base image of db-1 xvda, which other domains or hosts may share; nothing was changed\n`]);
   assert.deepEqual(await world(), before);
-  // --foreign reaches the executor and the backend's safe paths: golden sits in a frozen image
-  // of the running web-3, which QEMU cannot drop a tag from live
+  // --foreign goes through the same graph decision: golden sits in a frozen image of the running
+  // web-3, which QEMU cannot drop a tag from live
   const f = await run('delete', 'web-3', 'golden', '--yes', '--foreign');
   assert.equal(f.code, 1);
-  assert.equal(f.out, 'Delete snapshot golden of web-3 (foreign, internal, disk xvda):\n  remove the internal snapshot "golden" from xvda; no data is copied\n');
+  assert.equal(f.out, '');
   assert.equal(
     f.err,
-    `delete of snapshot golden on web-3 FAILED: disk xvda: internal snapshot "golden" lives in ${img('web-3-xvda@ext2.qcow2')}, below the active image; QEMU deletes internal snapshots only in the active image of a running domain, so delete it while the domain is shut off; see xensnap list web-3\n`,
+    `delete: snapshot "golden" of web-3 cannot be deleted now: xvda: internal snapshot "golden" lives in ${img('web-3-xvda@ext2.qcow2')}, below the active image of the running domain; QEMU deletes internal snapshots only in the active image, so it is deleted once the domain is shut off; nothing was changed\n`,
   );
   assert.deepEqual(await world(), before);
   const p = await run('pin', 'db-1', 'm1');
@@ -268,7 +276,7 @@ test('delete also removes a policy snapshot by name (origin: the policy)', async
   const d = await cli(config, 'delete', 'db-1', name, '--yes', '--json');
   assert.equal(d.code, 0, d.err);
   const j = JSON.parse(d.out);
-  assert.deepEqual([j.origin, j.type, j.status, j.merge], ['db-daily', 'internal', 'ok', null]);
+  assert.deepEqual([j.origin, j.type, j.status, j.merge.disks.map((x: { vdev: string; method: string; via: string }) => [x.vdev, x.method, x.via])], ['db-daily', 'internal', 'ok', [['xvda', 'delete-tag', 'qemu-img'], ['xvdb', 'delete-tag', 'qemu-img']]]);
   assert.deepEqual(await internalTags(img('db-1-xvda.qcow2')), []);
   await assert.rejects(readFile(join(state, DB1, `snapshotdata-${name}.json`)), { code: 'ENOENT' });
 });
@@ -294,7 +302,7 @@ test('delete --foreign removes a foreign internal snapshot of the shut-off db-1 
   assert.match(l.out, /^db-1 +by-hand +\S+ +foreign +- +internal +- +xvdb$/m);
   const d = await run('delete', 'db-1', 'by-hand', '--yes', '--foreign');
   assert.deepEqual([d.code, d.err], [0, '']);
-  assert.equal(d.out, 'Delete snapshot by-hand of db-1 (foreign, internal, disk xvdb):\n  remove the internal snapshot "by-hand" from xvdb; no data is copied\ndeleted snapshot by-hand of db-1\n');
+  assert.equal(d.out, 'Delete snapshot by-hand of db-1 (foreign, internal, disk xvdb):\n  xvdb delete tag by-hand (qemu-img)\ndeleted snapshot by-hand of db-1\n');
   assert.deepEqual(await internalTags(img('db-1-xvdb.qcow2')), []);
   await assertCleanImage(img('db-1-xvdb.qcow2'), 'qcow2');
   assert.deepEqual(await journalFiles(state), []);

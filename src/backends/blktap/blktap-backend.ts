@@ -4,9 +4,9 @@ import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import type { Disk, Domain } from '../../model/domain.js';
 import type { SnapshotType } from '../../model/policy.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
-import { frozenImagePath, type CreateRequest, type DeleteRequest, type MergeCost, type Progress, type RecoverableBackend, type RecoveryReport, type RecoveryRequest, type StepJournal } from '../backend.js';
+import { frozenImagePath, type CreateRequest, type DeleteRequest, type Progress, type RecoverableBackend, type RecoveryReport, type RecoveryRequest, type StepJournal } from '../backend.js';
 import { freezeLeaf, newChildPath, unfreezeLeaf, type FreezeState } from './blktap-freeze.js';
-import { planRemoval, removeFrozen, type RemovalPlan } from './blktap-merge.js';
+import { resolveBlktapSteps, runBlktapSteps } from './blktap-graph-delete.js';
 import { ExecTapCtl, type TapCtl } from './tap-ctl.js';
 import { withTapdisksPaused } from './tap-pause.js';
 import { blktapRefusal } from './blktap-refusal.js';
@@ -75,33 +75,13 @@ export class BlktapBackend implements RecoverableBackend {
     return states.map((s, i) => ({ vdev: s.vdev, format: 'vhd', backend: req.disks[i]!.backend, frozenPath: s.frozen }));
   }
 
+  /**
+   * Deletes by each disk's graph step (blktap-graph-delete.ts), checked on the chains first; a
+   * running domain's tapdisks are all paused while any image changes.
+   */
   async delete(req: DeleteRequest, journal: StepJournal, progress?: Progress): Promise<void> {
-    const plans = await this.plan(req);
-    await this.live(req.domain, plans.map((p) => p.leaf), async () => {
-      for (const p of plans) await removeFrozen(p, journal, progress);
-    });
-  }
-
-  /** What deleting this snapshot costs (read-only). */
-  async mergeCost(req: DeleteRequest): Promise<MergeCost> {
-    const plans = await this.plan(req);
-    return {
-      method: 'stream',
-      bytesToCopy: plans.reduce((n, p) => n + p.bytesToCopy, 0),
-      chainDepthAfter: Math.max(0, ...plans.map((p) => p.chainDepthAfter)),
-    };
-  }
-
-  private async plan(req: DeleteRequest): Promise<RemovalPlan[]> {
-    if (req.type !== 'external') throw new BackendError(`cannot delete ${req.snapshot}: VHD has no internal snapshots`);
-    const plans: RemovalPlan[] = [];
-    for (const rec of req.disks) {
-      const disk = req.domain.disks.find((d) => d.vdev === rec.vdev);
-      if (!disk) throw new BackendError(`${req.domain.name} has no disk ${rec.vdev} for snapshot ${req.snapshot}`);
-      if (!rec.frozenPath) throw new BackendError(`snapshot ${req.snapshot} records no frozen image for ${rec.vdev}`);
-      plans.push(await planRemoval(rec.vdev, disk.path, rec.frozenPath));
-    }
-    return plans;
+    const work = await resolveBlktapSteps(req);
+    await this.live(req.domain, work.map((w) => w.disk.path), () => runBlktapSteps(work, journal, progress));
   }
 
   /** Shut-off domains are changed directly; otherwise with all the leaves' tapdisks paused. */

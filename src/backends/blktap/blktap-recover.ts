@@ -5,7 +5,9 @@ import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import { streamVhdSectors } from '../../formats/vhd/vhd-coalesce.js';
 import { relinkVhd } from '../../formats/vhd/vhd-relink.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import type { RecoveryReport, RecoveryRequest, RecoveryStep } from '../backend.js';
+import { noJournal, type RecoveryReport, type RecoveryRequest, type RecoveryStep } from '../backend.js';
+import { plannedStepsOf, recordsOfSteps } from '../planned-steps.js';
+import { resolveBlktapSteps, runBlktapSteps } from './blktap-graph-delete.js';
 import type { TapCtl, Tapdisk } from './tap-ctl.js';
 import { findTapdisks } from './tap-pause.js';
 
@@ -165,7 +167,14 @@ async function finishRemoval(d: DiskOp): Promise<{ outcome: Outcome; message: st
  */
 export async function recoverBlktap(req: RecoveryRequest, tapCtl: TapCtl): Promise<RecoveryReport> {
   const disks = disksOf(req.steps);
+  const planned = req.action === 'delete' ? plannedStepsOf(req.steps) : [];
   const work = async () => {
+    if (planned.length) {
+      // a delete that journaled its planned steps: run them again (each part is idempotent)
+      const records = recordsOfSteps(planned, req.domain);
+      await runBlktapSteps(await resolveBlktapSteps({ domain: req.domain, snapshot: req.snapshot, type: 'external', disks: records, steps: planned }), noJournal);
+      return [{ outcome: 'finished' as Outcome, message: `snapshot "${req.snapshot}" deleted from ${records.map((r) => r.vdev).join(', ')}` }];
+    }
     const outs = [];
     // One snapshot spans all its disks: if any disk must be kept, every swapped disk is kept with it.
     let keepSwapped = false;

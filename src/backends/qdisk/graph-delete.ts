@@ -2,7 +2,6 @@ import { lstat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BackendError } from '../../errors.js';
 import type { Disk, Domain } from '../../model/domain.js';
-import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import { nativeImageReader } from '../../observe/native-image-reader.js';
 import { decideDiskDelete } from '../../plan/graph/decide-disk-delete.js';
 import { stepProblem } from '../../plan/graph/step-problem.js';
@@ -12,10 +11,11 @@ import { fsyncDir } from '../../util/atomic-file.js';
 import { mergeParentIntoChild, recoverParentMerge } from '../../formats/qcow2/qcow2-merge.js';
 import type { DeleteRequest, Progress, StepJournal } from '../backend.js';
 import { localDiskGraph } from '../local-disk-graph.js';
+import { carryingPlan } from '../planned-steps.js';
 import { diskOf } from './offline-guard.js';
 import { replaceChild } from './offline-external-delete.js';
 import { readHeaderShared } from './online-image-info.js';
-import { openInQemu, streamIntoLiveChild } from './online-external-delete.js';
+import { dropDanglingNodes, openInQemu, streamIntoLiveChild } from './online-external-delete.js';
 import { chainOf, findTop, readBlockGraph } from './node-graph.js';
 import * as img from './qemu-img.js';
 
@@ -79,11 +79,6 @@ export async function deleteQdiskSnapshot(req: DeleteRequest, env: QdiskDeleteEn
     await runStep(disk, step, env);
     env.progress?.({ step: `delete:${disk.vdev}`, done: ++n, total: work.length });
   }
-}
-
-/** A journal that adds the disk's whole planned step to every intent, so recovery can run it again. */
-function carryingPlan(journal: StepJournal, step: DiskDeleteStep): StepJournal {
-  return { intent: (name, detail) => journal.intent(name, { ...detail, plan: step }), done: (name) => journal.done(name) };
 }
 
 async function runStep(disk: Disk, step: DiskDeleteStep, outer: QdiskDeleteEnv): Promise<void> {
@@ -202,7 +197,11 @@ async function unlinkFrozen(disk: Disk, step: DiskDeleteStep, children: string[]
   const g = await localDiskGraph(env.domain, disk, [dirname(f)]);
   const readers = g.children(f);
   if (readers.length) throw new BackendError(`${readers.map((r) => r.path).join(', ')} read${readers.length > 1 ? '' : 's'} through ${f}; it is kept`);
-  if (env.client && (await openInQemu(env.client, f))) throw new BackendError(`${f} is still open in the running QEMU; it is kept`);
+  if (env.client) {
+    // nodes an interrupted run left open after the stream (nothing uses them), then none at all
+    await dropDanglingNodes(env.client, disk.vdev, f);
+    if (await openInQemu(env.client, f)) throw new BackendError(`${f} is still open in the running QEMU; it is kept`);
+  }
   const detail = step.method === 'stream' ? mergeDetail(disk, step, children[0] ?? f, null) : { vdev: disk.vdev, leaf: disk.path, frozen: f };
   const name = env.client ? `unlink-frozen:${disk.vdev}` : step.method === 'remove' ? 'qdisk-offline-remove' : 'qdisk-offline-external-unlink';
   await env.journal.intent(name, detail);
@@ -224,23 +223,4 @@ async function commit(disk: Disk, step: CommitStep, env: QdiskDeleteEnv): Promis
     await replaceChild(step.image, step.child, step.parent);
     await env.journal.done('qdisk-offline-external-replace');
   }
-}
-
-/** The planned steps an interrupted delete's journal carries, the last one per disk, in journal order. */
-export function plannedStepsOf(steps: { detail: Record<string, unknown> }[]): DiskDeleteStep[] {
-  const byVdev = new Map<string, DiskDeleteStep>();
-  for (const s of steps) {
-    const p = s.detail.plan as DiskDeleteStep | undefined;
-    if (p && typeof p === 'object' && typeof p.vdev === 'string' && typeof p.image === 'string' && typeof p.method === 'string') byVdev.set(p.vdev, p);
-  }
-  return [...byVdev.values()];
-}
-
-/** The records of the disks a journal's planned steps name (for recovery to run them again). */
-export function recordsOfSteps(steps: DiskDeleteStep[], domain: Domain): SnapshotDiskRecord[] {
-  return steps.map((s) => {
-    const d = domain.disks.find((x) => x.vdev === s.vdev);
-    const base = { vdev: s.vdev, format: d?.format ?? 'qcow2', backend: d?.backend ?? 'qdisk' };
-    return s.method === 'delete-tag' ? { ...base, tag: s.tag } : { ...base, frozenPath: s.image };
-  });
 }

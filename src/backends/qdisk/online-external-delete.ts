@@ -79,7 +79,7 @@ export async function openInQemu(client: QmpClient, path: string): Promise<boole
  * node before its file node; a node something still uses means the graph is not what a delete
  * left behind, and nothing is touched.
  */
-async function dropDanglingNodes(client: QmpClient, vdev: string, frozen: string): Promise<void> {
+export async function dropDanglingNodes(client: QmpClient, vdev: string, frozen: string): Promise<void> {
   const graph = await readBlockGraph(client);
   const open = [...graph.nodes.values()].filter((n) => n.filename === frozen);
   if (!open.length) return;

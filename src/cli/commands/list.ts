@@ -3,6 +3,7 @@ import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { renderFindings, renderListLong, renderListShort, renderListTree } from '../../render/list-view.js';
 import { UserInputError } from '../../errors.js';
+import { observedGraphs } from '../../plan/graph/disk-graph.js';
 
 const help = `usage: xensnap list [DOMAIN] [-l|--long] [--tree] [--json]
 
@@ -10,8 +11,10 @@ Lists the snapshots that exist — xensnap's own (origin: the policy, or "manual
 everyone else's (origin "foreign") — read from the images and xensnap's records.
 
   -l, --long   description, slot, policy revision, memory file and per-disk detail
-  --tree       each disk's image chain from the leaf down, with its depth
-  --json       the whole observation as data (formatVersion 1); this is the file
+  --tree       each disk's snapshot graph from its base up, side branches and shared
+               images included, with the chain depth and who owns each image and tag
+  --json       the whole observation as data (formatVersion 1), with each disk's graph
+               ("graphs": images, what reads through each, owners); this is the file
                \`xensnap plan --observed FILE\` plans against
 Findings (drift between records and images, broken chains) follow as "!" lines.
 `;
@@ -26,7 +29,8 @@ export const listCommand: Command = {
     const config = await loadConfigFor(ctx);
     const { observed } = await observeHost(config, parsed.positionals);
     if (parsed.values.json) {
-      ctx.stdout.write(JSON.stringify(observed, null, 2) + '\n');
+      // the observation (what `plan --observed` reads back) and, derived from it, each disk's graph with owners
+      ctx.stdout.write(JSON.stringify({ ...observed, graphs: observedGraphs(observed) }, null, 2) + '\n');
       return 0;
     }
     const body = parsed.values.tree ? renderListTree(observed) : parsed.values.long ? renderListLong(observed) : renderListShort(observed);

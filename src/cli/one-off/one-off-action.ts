@@ -70,7 +70,7 @@ export function deleteAction(domain: Domain, snap: ObservedSnapshot, observed: O
   const od = observed.domains.find((d) => d.domain.key === domain.key);
   const graphs = domainGraphs(od, observed.snapshots.filter((s) => s.domainKey === domain.key));
   const verdict = decideSnapshotDelete(graphs, domain, snap, unreadableDirsOf(observed));
-  if ('blocked' in verdict) throw new UserInputError(`delete: snapshot "${snap.name}" of ${domain.name} cannot be deleted now without changing another snapshot: ${verdict.blocked}; nothing was changed`);
+  if ('blocked' in verdict) throw new UserInputError(`delete: snapshot "${snap.name}" of ${domain.name} cannot be deleted now: ${verdict.blocked}; nothing was changed`);
   const merge = verdict.merge;
   return {
     action: 'delete',

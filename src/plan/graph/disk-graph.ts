@@ -1,4 +1,4 @@
-import type { ChainMember, ObservedDisk } from '../../model/observed.js';
+import type { ChainMember, Observed, ObservedDisk } from '../../model/observed.js';
 import type { ObservedSnapshot } from '../../model/snapshot.js';
 import { foreignNameOf } from '../../observe/join-snapshots.js';
 
@@ -95,4 +95,14 @@ export function diskGraph(disk: ObservedDisk, snapshots: readonly ObservedSnapsh
     sharedBy: sharedBy.get(m.path) ?? [],
   }));
   return { vdev: disk.vdev, leaf: disk.leaf, images };
+}
+
+/** Every observed disk's graph view, for `list --json` (domain name and key beside each). */
+export function observedGraphs(observed: Observed): Array<DiskGraph & { domain: string; domainKey: string }> {
+  const out: Array<DiskGraph & { domain: string; domainKey: string }> = [];
+  for (const od of observed.domains) {
+    const snaps = observed.snapshots.filter((s) => s.domainKey === od.domain.key);
+    for (const d of od.disks) out.push({ domain: od.domain.name, domainKey: od.domain.key, ...diskGraph(d, snaps) });
+  }
+  return out;
 }
