@@ -20,7 +20,7 @@ import { VirtualGraph } from '../plan/graph/virtual-graph.js';
 export async function localDiskGraph(domain: Domain, disk: Disk, extraDirs: readonly string[] = []): Promise<VirtualGraph> {
   const chain = await readChain(disk.path, disk.format, nativeImageReader);
   const problem = chain.problems[0];
-  if (problem) throw new BackendError(`disk ${disk.vdev}: ${problem.message}; nothing was changed`);
+  if (problem) throw problem.error ?? new BackendError(`disk ${disk.vdev}: ${problem.message}; nothing was changed`);
   const dirs = [...new Set([...chain.chain.map((m) => dirname(m.path)), ...extraDirs])];
   const inChain = new Set(chain.chain.map((m) => m.path));
   const scan = await scanImageDirs(dirs, nativeImageReader, inChain);

@@ -10,7 +10,8 @@ export interface ChainReading {
   internal: InternalSnapshotInfo[];
   /** mtime of each chain member, by path. */
   mtimes: Map<string, number>;
-  problems: { kind: 'chain-error' | 'corrupt-image'; message: string }[];
+  /** `error`: what the reader threw, when a read failed (callers that must not go on rethrow it). */
+  problems: { kind: 'chain-error' | 'corrupt-image'; message: string; error?: Error }[];
 }
 
 /** Walks backing/parent links from the leaf; detects loops, missing files and corrupt images. */
@@ -31,9 +32,9 @@ export async function readChain(leaf: string, leafFormat: string, reader: ImageR
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') {
         const who = result.chain.length ? `backing file of ${result.chain[result.chain.length - 1]!.path}` : 'leaf';
-        result.problems.push({ kind: 'chain-error', message: `${path}: missing (${who})` });
+        result.problems.push({ kind: 'chain-error', message: `${path}: missing (${who})`, error: e });
       } else {
-        result.problems.push({ kind: 'corrupt-image', message: e.message });
+        result.problems.push({ kind: 'corrupt-image', message: e.message, error: e });
       }
       break;
     }

@@ -7,6 +7,7 @@ import { decideDiskDelete } from '../../plan/graph/decide-disk-delete.js';
 import { stepProblem } from '../../plan/graph/step-problem.js';
 import type { DiskDeleteStep } from '../../plan/plan-types.js';
 import { streamVhdSectors } from '../../formats/vhd/vhd-coalesce.js';
+import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import { relinkVhd } from '../../formats/vhd/vhd-relink.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import type { DeleteRequest, Progress, StepJournal } from '../backend.js';
@@ -34,6 +35,8 @@ export async function resolveBlktapSteps(req: DeleteRequest): Promise<BlktapDisk
     const disk = req.domain.disks.find((d) => d.vdev === rec.vdev);
     if (!disk) throw new BackendError(`${req.domain.name} has no disk ${rec.vdev} for snapshot ${req.snapshot}`);
     if (!rec.frozenPath) throw new BackendError(`snapshot ${req.snapshot} records no frozen image for ${rec.vdev}`);
+    // blktap's own reading first: parent UUIDs, timestamps and locators checked (a FormatError otherwise)
+    await readVhdChain(disk.path);
     const planned = req.steps?.find((s) => s.vdev === rec.vdev);
     const extra = planned?.method === 'stream' ? planned.children.map((c) => dirname(c.path)) : [];
     const g = await localDiskGraph(req.domain, disk, [dirname(rec.frozenPath), ...extra]);
