@@ -3,7 +3,6 @@ import type { Finding, ObservedDomain } from '../model/observed.js';
 import type { ObservedSnapshot } from '../model/snapshot.js';
 import { deleteAction } from './delete-action.js';
 import { planOrphans } from './plan-orphans.js';
-import { mixedPolicyFindings } from './mixed-policies.js';
 import { periodKeys } from './period-keys.js';
 import type { PlanAction, PlanDomainRef, PlanKept } from './plan-types.js';
 import type { PolicyContext } from './policy-context.js';
@@ -118,7 +117,6 @@ export function planDomain(
   }
 
   planOrphans(out, od, groups, policyNames, NO_POLICY);
-  out.findings.push(...mixedPolicyFindings(policies.map((pc) => pc.policy), domain));
   return out;
 }
 

@@ -11,6 +11,7 @@ import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanHeldDelete, t
 import { planGraphDeletes } from './graph/plan-graph-deletes.js';
 import { SpaceLedger } from './graph/space-ledger.js';
 import { unreadableDirsOf } from './graph/snapshot-delete.js';
+import { mixedPolicyFindings } from './mixed-policies.js';
 import { policyContext } from './policy-context.js';
 import { defaultRefusal } from './snapshotability.js';
 
@@ -67,7 +68,9 @@ export function plan(input: PlanInput): Plan {
   const heldDeletes: PlanHeldDelete[] = [];
   for (let i = 0; i < domainPlans.length; i++) {
     const key = sorted[i]!.key;
-    planGraphDeletes(domainPlans[i]!, sorted[i]!, observedByKey.get(key), snapsByKey.get(key) ?? [], unreadableDirs, ledger, heldDeletes);
+    const costly = planGraphDeletes(domainPlans[i]!, sorted[i]!, observedByKey.get(key), snapsByKey.get(key) ?? [], unreadableDirs, ledger, heldDeletes);
+    // said where it costs something now, not on every converged run
+    if (costly) domainPlans[i]!.findings.push(...mixedPolicyFindings(policies, sorted[i]!));
   }
   applyLimits(domainPlans, input.limits);
   const freesBytes = input.observed.filesystems ? attachFrees(domainPlans, snapsByKey, observedByKey) : new Map<string, number>();

@@ -16,7 +16,8 @@ const CAPACITY = Object.freeze(['capacity']) as string[];
  * every other snapshot exact; one with no such step now is kept (`unmergeable`, with the reason
  * and a finding saying what would unblock it); one whose merge does not fit its filesystem is
  * kept (`capacity`) and listed in `heldDeletes`. Each accepted delete changes the graph the next
- * one is decided on. Mutates `dp`.
+ * one is decided on. Returns true when a delete needed what mixing internal and external
+ * snapshots on a disk costs: an offline merge (cluster-level or commit), or a wait. Mutates `dp`.
  */
 export function planGraphDeletes(
   dp: DomainPlan,
@@ -26,8 +27,9 @@ export function planGraphDeletes(
   unreadableDirs: ReadonlySet<string>,
   ledger: SpaceLedger | null,
   heldDeletes: PlanHeldDelete[],
-): void {
-  if (dp.deletes.length === 0) return;
+): boolean {
+  if (dp.deletes.length === 0) return false;
+  let costly = false;
   const graphs = domainGraphs(od, snaps);
   applyCreates(graphs, dp.creates);
   const byName = new Map(snaps.map((s) => [s.name, s]));
@@ -41,6 +43,7 @@ export function planGraphDeletes(
     }
     const v = decideSnapshotDelete(graphs, domain, snap, unreadableDirs);
     if ('blocked' in v) {
+      costly = true;
       dp.kept.push({ domain: dp.ref, policy: a.policy, snapshot: a.snapshot, rules: UNMERGEABLE, why: v.blocked });
       dp.findings.push({ kind: 'unmergeable', domain: fref, message: `snapshot ${a.snapshot} is due for deletion (${a.reason}) but is kept: ${v.blocked}` });
       continue;
@@ -58,10 +61,12 @@ export function planGraphDeletes(
       heldDeletes.push({ domain: dp.ref, policy: a.policy, snapshot: a.snapshot, fs: short.fs.id, neededBytes: short.neededBytes, freeBytes: short.freeBytes });
       continue;
     }
+    costly ||= v.merge.disks.some((d) => d.method === 'commit' || (d.method === 'stream' && d.children.some((c) => c.how === 'cluster')));
     ledger?.reserve(dp.ref.key, need);
     a.merge = v.merge;
     applyDelete(graphs, v.merge);
     accepted.push(a);
   }
   dp.deletes = accepted;
+  return costly;
 }
