@@ -15,13 +15,23 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 export const MERGE_POINTS = ['after-intent', 'mid-data', 'after-data', 'mid-redo', 'after-redo', 'mid-apply', 'after-apply', 'after-cleanup'] as const;
 export type MergePoint = (typeof MERGE_POINTS)[number];
 
-/** Writes the batch's data clusters (F's bytes) from `plan.dataCopies`, chunk by chunk. */
+/**
+ * Writes the batch's data clusters (F's bytes) from `plan.dataCopies`, chunk by chunk, reading
+ * the next chunk from F while the current one is written.
+ */
 async function writeData(f: WritableFileAccess, parent: ParentReader, plan: BatchPlan, afterFirstChunk: () => void): Promise<void> {
   const copies = plan.dataCopies;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / parent.childClusterSize));
-  for (let n = 0; n < copies.length; n += perChunk) {
-    const chunk = copies.slice(n, n + perChunk);
-    await f.write(chunk[0]!.offset, await parent.readMany(chunk.map((c) => c.source)));
+  const readChunk = (n: number) => {
+    const p = parent.readMany(copies.slice(n, n + perChunk).map((c) => c.source));
+    p.catch(() => {}); // awaited below; this only keeps a read that fails during a failed write from going unhandled
+    return p;
+  };
+  let next = copies.length ? readChunk(0) : null;
+  for (let n = 0; next; n += perChunk) {
+    const bytes = await next;
+    next = n + perChunk < copies.length ? readChunk(n + perChunk) : null;
+    await f.write(copies[n]!.offset, bytes);
     if (n === 0) afterFirstChunk();
   }
 }
