@@ -29,6 +29,13 @@ export async function create(path: string, size: string, opts: { backing?: strin
   await img(...args, path, size);
 }
 
+/** Creates a qcow2 image, then runs qemu-io `writes` on it; returns its path. */
+export async function image(path: string, size: string, opts: { backing?: string; fmt?: string; o?: string } = {}, ...writes: string[]): Promise<string> {
+  await create(path, size, opts);
+  if (writes.length) await io(path, ...writes);
+  return path;
+}
+
 export async function snapshot(path: string, tag: string): Promise<void> {
   await img('snapshot', '-c', tag, path);
 }

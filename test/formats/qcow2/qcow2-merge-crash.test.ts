@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { recoverParentMerge } from '../../../src/formats/qcow2/qcow2-merge.js';
 import { MERGE_POINTS, type MergePoint } from '../../../src/formats/qcow2/qcow2-merge-write.js';
 import { tempDir } from '../vhd/vhd-tools.js';
-import { check, create, exportAll, io, mergeAndVerify, snapshot, type Graph } from './merge-fixture.js';
+import { check, create, exportAll, image, io, mergeAndVerify, snapshot, type Graph } from './merge-fixture.js';
 
 const KILL_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'merge-kill-child.js');
 
@@ -111,9 +111,7 @@ test('killed while the refcount table moves (512-byte clusters, 64-bit refcounts
       await create(join(d, 'P.qcow2'), '3M');
       await create(join(d, 'F.qcow2'), '3M', { backing: 'P.qcow2' });
       await io(join(d, 'F.qcow2'), 'write -P 0x22 0 3M');
-      const C = join(d, 'C.qcow2');
-      await create(C, '3M', { backing: 'F.qcow2', o: 'cluster_size=512,refcount_bits=64' });
-      await io(C, 'write -P 0x31 0 512');
+      const C = await image(join(d, 'C.qcow2'), '3M', { backing: 'F.qcow2', o: 'cluster_size=512,refcount_bits=64' }, 'write -P 0x31 0 512');
       await snapshot(C, 'tag');
     },
     512 * 1024,
