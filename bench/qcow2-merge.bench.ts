@@ -9,7 +9,7 @@ import { run } from '../src/util/exec.js';
 import { median } from './stats.js';
 
 const SIZE = 256 * 1024 * 1024;
-const RUNS = 3;
+const RUNS = 6;
 
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -29,23 +29,24 @@ export default async function (): Promise<void> {
     await img('create', '-q', '-f', 'qcow2', '-b', F, '-F', 'qcow2', T, String(SIZE));
     await img('snapshot', '-c', 'tag', T);
 
-    const merge: number[] = [];
-    const mergeTagged: number[] = [];
-    const rebase: number[] = [];
+    const contenders: Array<{ label: string; from: string; go: () => Promise<unknown>; times: number[] }> = [
+      { label: 'mergeParentIntoChild (active layer)', from: C0, go: () => mergeParentIntoChild(F, C, { redoLog: `${C}.redo` }), times: [] },
+      { label: 'mergeParentIntoChild (active layer + 1 tag)', from: T, go: () => mergeParentIntoChild(F, C, { redoLog: `${C}.redo` }), times: [] },
+      { label: 'qemu-img rebase -b P (active layer only)', from: C0, go: () => img('rebase', '-q', '-b', P, '-F', 'qcow2', C), times: [] },
+    ];
+    // Each round starts with a different contender, so none always follows the same one.
     for (let r = 0; r < RUNS; r++) {
-      await copyFile(C0, C);
-      rebase.push(await seconds(() => img('rebase', '-q', '-b', P, '-F', 'qcow2', C)));
-      await copyFile(C0, C);
-      merge.push(await seconds(() => mergeParentIntoChild(F, C, { redoLog: `${C}.redo` })));
-      await copyFile(T, C);
-      mergeTagged.push(await seconds(() => mergeParentIntoChild(F, C, { redoLog: `${C}.redo` })));
+      for (let k = 0; k < contenders.length; k++) {
+        const c = contenders[(r + k) % contenders.length]!;
+        await rm(C, { force: true });
+        await copyFile(c.from, C);
+        c.times.push(await seconds(c.go));
+      }
     }
     const line = (label: string, xs: number[]) =>
       console.log(`${label.padEnd(56)}${median(xs).toFixed(2).padStart(7)} s  (median of ${RUNS}; ${(SIZE / 2 ** 20 / median(xs)).toFixed(0)} MiB/s)`);
     console.log('256 MiB of F data (64 KiB clusters) into a child with no data of its own, F in the page cache');
-    line('mergeParentIntoChild (active layer)', merge);
-    line('mergeParentIntoChild (active layer + 1 tag)', mergeTagged);
-    line('qemu-img rebase -b P (active layer only)', rebase);
+    for (const c of contenders) line(c.label, c.times);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
