@@ -1,3 +1,4 @@
+import { BugError } from '../../errors.js';
 import type { WritableFileAccess } from '../file-access.js';
 import type { BatchPlan } from './qcow2-merge-batch.js';
 import type { ParentReader } from './qcow2-parent-reader.js';
@@ -10,18 +11,29 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 /**
  * The points between the phases of a batch, in order, as `onPoint` names them (with
  * `:<batch index>` appended): log header durable, some data written, data durable, log body
- * half written, log durable, metadata half applied, metadata durable, log removed.
+ * half written, log durable, metadata half applied, metadata durable, log removed. `mid-data`
+ * happens only in batches with data clusters, `mid-apply` only with two metadata writes or more.
  */
 export const MERGE_POINTS = ['after-intent', 'mid-data', 'after-data', 'mid-redo', 'after-redo', 'mid-apply', 'after-apply', 'after-cleanup'] as const;
 export type MergePoint = (typeof MERGE_POINTS)[number];
 
-/** Writes the batch's data clusters (F's bytes) from `plan.dataCopies`, chunk by chunk. */
+/**
+ * Writes the batch's data clusters (F's bytes) from `plan.dataCopies`, chunk by chunk, reading
+ * the next chunk from F while the current one is written.
+ */
 async function writeData(f: WritableFileAccess, parent: ParentReader, plan: BatchPlan, afterFirstChunk: () => void): Promise<void> {
   const copies = plan.dataCopies;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / parent.childClusterSize));
-  for (let n = 0; n < copies.length; n += perChunk) {
-    const chunk = copies.slice(n, n + perChunk);
-    await f.write(chunk[0]!.offset, await parent.readMany(chunk.map((c) => c.source)));
+  const readChunk = (n: number) => {
+    const p = parent.readMany(copies.slice(n, n + perChunk).map((c) => c.source));
+    p.catch(() => {}); // awaited below; this only keeps a read that fails during a failed write from going unhandled
+    return p;
+  };
+  let next = copies.length ? readChunk(0) : null;
+  for (let n = 0; next; n += perChunk) {
+    const bytes = await next;
+    next = n + perChunk < copies.length ? readChunk(n + perChunk) : null;
+    await f.write(copies[n]!.offset, bytes);
     if (n === 0) afterFirstChunk();
   }
 }
@@ -59,12 +71,16 @@ export async function writeBatch(
   log: { path: string; child: string },
   point: (p: MergePoint) => void,
 ): Promise<void> {
+  const size = await f.size();
+  if (size !== plan.originalLength) throw new BugError(`${log.child} is ${size} bytes, but the batch was planned for ${plan.originalLength}`);
   const redo = await RedoLog.begin(log.path, log.child, plan.originalLength);
   try {
     point('after-intent');
     await writeData(f, parent, plan, () => point('mid-data'));
     await writeFresh(f, plan.staged.fresh);
     await f.sync();
+    const grown = await f.size();
+    if (grown !== plan.newLength) throw new BugError(`${log.child} grew to ${grown} bytes, not the planned ${plan.newLength}`);
     point('after-data');
     await redo.commit(plan.newLength, plan.staged.writes, () => point('mid-redo'));
   } catch (e) {

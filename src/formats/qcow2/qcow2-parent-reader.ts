@@ -95,32 +95,34 @@ export class ParentReader {
    * pieces). Pieces that lie back to back in F are read with one read.
    */
   async readMany(cs: ParentCluster[]): Promise<Buffer> {
-    const out = Buffer.alloc(cs.length * this.childClusterSize);
-    let run: { from: number; to: number; at: number } | null = null;
-    const flush = async () => {
-      if (!run) return;
-      // A short read past the end of F reads zeros, as QEMU's file driver does.
-      (await this.meta.file.read(run.from, run.to - run.from)).copy(out, run.at);
-      run = null;
-    };
+    const total = cs.length * this.childClusterSize;
+    // Where each piece comes from: runs of F's bytes (back to back pieces merged) and compressed pieces.
+    const parts: Array<{ at: number; from: number; length: number; compressed?: ParentPiece }> = [];
     let at = 0;
     for (const c of cs) {
       for (const p of c.kind === 'data' ? c.pieces : []) {
+        const last = parts[parts.length - 1];
         if (p.entry.kind === 'normal') {
           const from = p.entry.offset + p.skip;
-          if (run && run.to === from && run.at + (run.to - run.from) === at) run.to += p.length;
-          else {
-            await flush();
-            run = { from, to: from + p.length, at };
-          }
-        } else if (p.entry.kind === 'compressed') {
-          (await this.inflate(p.entry)).copy(out, at, p.skip, p.skip + p.length);
-        }
+          if (last && !last.compressed && last.from + last.length === from && last.at + last.length === at) last.length += p.length;
+          else parts.push({ at, from, length: p.length });
+        } else if (p.entry.kind === 'compressed') parts.push({ at, from: 0, length: p.length, compressed: p });
         at += p.length;
       }
       if (c.kind !== 'data') at += this.childClusterSize;
     }
-    await flush();
+    // A short read past the end of F reads zeros, as QEMU's file driver does.
+    const only = parts.length === 1 ? parts[0]! : null;
+    if (only && !only.compressed && only.at === 0 && only.length === total) {
+      const got = await this.meta.file.read(only.from, total);
+      return got.length === total ? got : Buffer.concat([got, Buffer.alloc(total - got.length)]);
+    }
+    const out = Buffer.alloc(total);
+    for (const part of parts) {
+      const p = part.compressed;
+      if (p && p.entry.kind === 'compressed') (await this.inflate(p.entry)).copy(out, part.at, p.skip, p.skip + p.length);
+      else (await this.meta.file.read(part.from, part.length)).copy(out, part.at);
+    }
     return out;
   }
 

@@ -15,51 +15,29 @@ export function refcountMax(order: number): number {
 }
 
 export function getRefcount(block: Buffer, index: number, order: number): number {
-  switch (order) {
-    case 0:
-    case 1:
-    case 2: {
-      const bits = 1 << order;
-      const bit = index * bits;
-      return (block[bit >> 3]! >> (bit & 7)) & ((1 << bits) - 1);
-    }
-    case 3:
-      return block[index]!;
-    case 4:
-      return block.readUInt16BE(index * 2);
-    case 5:
-      return block.readUInt32BE(index * 4);
-    default: {
-      const v = block.readBigUInt64BE(index * 8);
-      return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
-    }
+  if (order < 3) {
+    const bits = 1 << order;
+    const bit = index * bits;
+    return (block[bit >> 3]! >> (bit & 7)) & ((1 << bits) - 1);
   }
+  const width = 1 << (order - 3);
+  if (width < 8) return block.readUIntBE(index * width, width);
+  const v = block.readBigUInt64BE(index * 8);
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
 }
 
 /** Sets one entry; `value` must be ≤ refcountMax(order). Returns the byte range it touched. */
 export function setRefcount(block: Buffer, index: number, order: number, value: number): { at: number; length: number } {
-  switch (order) {
-    case 0:
-    case 1:
-    case 2: {
-      const bits = 1 << order;
-      const bit = index * bits;
-      const mask = ((1 << bits) - 1) << (bit & 7);
-      const at = bit >> 3;
-      block[at] = (block[at]! & ~mask) | ((value << (bit & 7)) & mask);
-      return { at, length: 1 };
-    }
-    case 3:
-      block[index] = value;
-      return { at: index, length: 1 };
-    case 4:
-      block.writeUInt16BE(value, index * 2);
-      return { at: index * 2, length: 2 };
-    case 5:
-      block.writeUInt32BE(value, index * 4);
-      return { at: index * 4, length: 4 };
-    default:
-      block.writeBigUInt64BE(BigInt(value), index * 8);
-      return { at: index * 8, length: 8 };
+  if (order < 3) {
+    const bits = 1 << order;
+    const bit = index * bits;
+    const mask = ((1 << bits) - 1) << (bit & 7);
+    const at = bit >> 3;
+    block[at] = (block[at]! & ~mask) | ((value << (bit & 7)) & mask);
+    return { at, length: 1 };
   }
+  const width = 1 << (order - 3);
+  if (width < 8) block.writeUIntBE(value, index * width, width);
+  else block.writeBigUInt64BE(BigInt(value), index * 8);
+  return { at: index * width, length: width };
 }

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planParentMerge } from '../../../src/formats/qcow2/qcow2-merge-plan.js';
 import { tempDir } from '../vhd/vhd-tools.js';
-import { create, exportByRevert, exportTables, img, io, KiB, mergeAndVerify, MiB, snapshot } from './merge-fixture.js';
+import { create, exportByRevert, exportTables, image, img, io, KiB, mergeAndVerify, MiB, snapshot } from './merge-fixture.js';
 
 /** P (8 MiB, pattern 0x11) ← F with data, zero, compressed and unallocated ranges over several L2 tables (4 KiB clusters). */
 async function parentWithEverything(dir: string, fOpts = 'cluster_size=4096'): Promise<{ P: string; F: string }> {
@@ -41,13 +41,9 @@ test('P ← F ← C: the active layer and tags taken at several moments keep the
 test('each copied cluster is written once and shared by refcount among the tables that need it', async (t) => {
   const { dir, cleanup } = await tempDir('q2merge-shared');
   t.after(cleanup);
-  const F = join(dir, 'F.qcow2');
-  await create(F, '4M');
-  await io(F, 'write -P 0x22 0 512k');
+  const F = await image(join(dir, 'F.qcow2'), '4M', {}, 'write -P 0x22 0 512k');
   // C1: its L2 table exists (a write at 1 MiB) and is shared by the active layer and three tags.
-  const C1 = join(dir, 'C1.qcow2');
-  await create(C1, '4M', { backing: F });
-  await io(C1, 'write -P 0x33 1M 64k');
+  const C1 = await image(join(dir, 'C1.qcow2'), '4M', { backing: F }, 'write -P 0x33 1M 64k');
   for (const tag of ['a', 'b', 'c']) await snapshot(C1, tag);
   // C2: no L2 table anywhere; one new L2 table serves all four tables.
   const C2 = join(dir, 'C2.qcow2');
@@ -86,9 +82,7 @@ test('a tag with a smaller disk size gets F only inside its size; the grown acti
   const { dir, cleanup } = await tempDir('q2merge-resize');
   t.after(cleanup);
   const { P, F } = await parentWithEverything(dir);
-  const C = join(dir, 'C.qcow2');
-  await create(C, '4M', { backing: F, o: 'cluster_size=4096' });
-  await io(C, 'write -P 0x91 1M 4k');
+  const C = await image(join(dir, 'C.qcow2'), '4M', { backing: F, o: 'cluster_size=4096' }, 'write -P 0x91 1M 4k');
   await snapshot(C, 'small');
   await img('resize', C, '8M');
   await io(C, 'write -P 0x92 6M 4k');
@@ -113,9 +107,7 @@ test('v2 and v3 images in both roles: a v2 child gets zeroed data clusters for F
 
   const { dir: dir2, cleanup: c2 } = await tempDir('q2merge-versions-f2');
   t.after(c2);
-  const F2 = join(dir2, 'F2.qcow2');
-  await create(F2, '4M', { o: 'compat=0.10' });
-  await io(F2, 'write -P 0xb1 0 1M', 'write -c -P 0xb2 2M 128k');
+  const F2 = await image(join(dir2, 'F2.qcow2'), '4M', { o: 'compat=0.10' }, 'write -P 0xb1 0 1M', 'write -c -P 0xb2 2M 128k');
   const v3 = join(dir2, 'v3.qcow2');
   await create(v3, '4M', { backing: F2 });
   await snapshot(v3, 't');
@@ -126,12 +118,8 @@ test('v2 and v3 images in both roles: a v2 child gets zeroed data clusters for F
 test('F made compressed by qemu-img convert -c, and the active layer larger than a base F', async (t) => {
   const { dir, cleanup } = await tempDir('q2merge-convert');
   t.after(cleanup);
-  const P = join(dir, 'P.qcow2');
-  await create(P, '4M');
-  await io(P, 'write -P 0x11 0 4M');
-  const src = join(dir, 'src.qcow2');
-  await create(src, '4M', { backing: P });
-  await io(src, 'write -P 0x21 0 1M', 'write -z 2M 512k', 'write -P 0x22 3M 64k');
+  const P = await image(join(dir, 'P.qcow2'), '4M', {}, 'write -P 0x11 0 4M');
+  const src = await image(join(dir, 'src.qcow2'), '4M', { backing: P }, 'write -P 0x21 0 1M', 'write -z 2M 512k', 'write -P 0x22 3M 64k');
   const F = join(dir, 'F.qcow2');
   await img('convert', '-c', '-O', 'qcow2', '-B', P, '-F', 'qcow2', src, F);
   const C = join(dir, 'C.qcow2');
@@ -141,9 +129,7 @@ test('F made compressed by qemu-img convert -c, and the active layer larger than
   await mergeAndVerify({ dir, parent: F, grand: P, children: [C] });
 
   // F is the base (no backing): a child larger than F reads zeros past F before and after.
-  const base = join(dir, 'base.qcow2');
-  await create(base, '4M');
-  await io(base, 'write -c -P 0x31 0 256k', 'write -P 0x32 1M 64k');
+  const base = await image(join(dir, 'base.qcow2'), '4M', {}, 'write -c -P 0x31 0 256k', 'write -P 0x32 1M 64k');
   const big = join(dir, 'big.qcow2');
   await create(big, '8M', { backing: base });
   await snapshot(big, 'y');
@@ -160,9 +146,7 @@ for (const [child, parent] of [
   test(`child clusters of ${child} bytes over F clusters of ${parent} bytes`, async (t) => {
     const { dir, cleanup } = await tempDir('q2merge-clusters');
     t.after(cleanup);
-    const P = join(dir, 'P.qcow2');
-    await create(P, '8M');
-    await io(P, 'write -P 0x11 0 8M');
+    const P = await image(join(dir, 'P.qcow2'), '8M', {}, 'write -P 0x11 0 8M');
     const F = join(dir, 'F.qcow2');
     await create(F, '8M', { backing: P, o: `cluster_size=${parent}` });
     // Whole 2 MiB ranges, so no child cluster mixes F's data with a fall-through to P.
@@ -204,12 +188,8 @@ test('the refcount table grows (512-byte clusters, 64-bit refcounts), in one bat
   for (const batchBytes of [undefined, 64 * KiB]) {
     const { dir, cleanup } = await tempDir('q2merge-growth');
     t.after(cleanup);
-    const F = join(dir, 'F.qcow2');
-    await create(F, '6M');
-    await io(F, 'write -P 0x22 0 5M');
-    const C = join(dir, 'C.qcow2');
-    await create(C, '6M', { backing: F, o: 'cluster_size=512,refcount_bits=64' });
-    await io(C, 'write -P 0x33 0 512');
+    const F = await image(join(dir, 'F.qcow2'), '6M', {}, 'write -P 0x22 0 5M');
+    const C = await image(join(dir, 'C.qcow2'), '6M', { backing: F, o: 'cluster_size=512,refcount_bits=64' }, 'write -P 0x33 0 512');
     await snapshot(C, 's');
     await io(C, 'write -P 0x34 4M 512');
     const r = await mergeAndVerify({ dir, parent: F, grand: null, children: [C] }, { batchBytes });
