@@ -6,7 +6,7 @@ import { BackendError } from '../errors.js';
 import { nativeImageReader } from '../observe/native-image-reader.js';
 import { readChain } from '../observe/read-chain.js';
 import { scanImageDirs } from '../observe/scan-images.js';
-import { attributeBranches } from '../observe/attribute-branches.js';
+import { attributeBranches, claimByName } from '../observe/attribute-branches.js';
 import { diskGraph } from '../plan/graph/disk-graph.js';
 import { VirtualGraph } from '../plan/graph/virtual-graph.js';
 
@@ -15,9 +15,10 @@ import { VirtualGraph } from '../plan/graph/virtual-graph.js';
  * (native readers, headers only; the directories of its images scanned for side branches), so
  * the backend checks the planned step against the images as they are now. `extraDirs`: more
  * directories to scan (where planned children live). Other domains are not read here: the plan
- * already refused images they share.
+ * already refused images they share. `claimed`: images known to be this disk's (the snapshot's
+ * frozen image, the planned step's images).
  */
-export async function localDiskGraph(domain: Domain, disk: Disk, extraDirs: readonly string[] = []): Promise<VirtualGraph> {
+export async function localDiskGraph(domain: Domain, disk: Disk, extraDirs: readonly string[] = [], claimed: readonly string[] = []): Promise<VirtualGraph> {
   const chain = await readChain(disk.path, disk.format, nativeImageReader);
   const problem = chain.problems[0];
   if (problem) throw problem.error ?? new BackendError(`disk ${disk.vdev}: ${problem.message}; nothing was changed`);
@@ -29,7 +30,10 @@ export async function localDiskGraph(domain: Domain, disk: Disk, extraDirs: read
     throw new BackendError(`disk ${disk.vdev}: ${u.path} looks like an image but cannot be read (${u.message}); it might read through the images being merged, so nothing was changed`);
   }
   const id = `${domain.key}\u0000${disk.vdev}`;
-  const a = attributeBranches([{ id, domain: domain.name, vdev: disk.vdev, chain: chain.chain.map((m) => m.path) }], scan.images.map((s) => ({ path: s.path, backing: s.facts.backing })), new Map());
+  const owners = [{ id, domain: domain.name, vdev: disk.vdev, chain: chain.chain.map((m) => m.path) }];
+  const loose = scan.images.map((s) => ({ path: s.path, backing: s.facts.backing }));
+  // the images the delete names are this disk's even where a merge cut them off from the chain
+  const a = attributeBranches(owners, loose, claimByName(owners, loose, new Map(claimed.map((p) => [p, id]))));
   const facts = new Map(scan.images.map((s) => [s.path, s.facts]));
   const branches: ChainMember[] = (a.get(id)?.branches ?? []).map((p) => {
     const f = facts.get(p)!;

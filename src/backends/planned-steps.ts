@@ -25,3 +25,8 @@ export function recordsOfSteps(steps: DiskDeleteStep[], domain: Domain): Snapsho
     return s.method === 'delete-tag' ? { ...base, tag: s.tag } : { ...base, frozenPath: s.image };
   });
 }
+
+/** The images a planned step names (F and its children): this disk's, wherever they sit. */
+export function stepImages(step: DiskDeleteStep): string[] {
+  return [step.image, ...(step.method === 'stream' ? step.children.map((c) => c.path) : step.method === 'commit' ? [step.child] : [])];
+}

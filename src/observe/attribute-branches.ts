@@ -29,8 +29,10 @@ export interface DiskAttribution {
  * to, and who else reads each image. Pure.
  *
  * A loose image belongs to the disk whose record claims it (`claims`: path → disk id); else to
- * the disk owning the first chain image its backing links reach (the first such disk by id when
- * several chains share that image); loose images that reach no chain are unrelated and dropped.
+ * the disk owning the first chain image, or claimed image, its backing links reach (the first
+ * such disk by id when several chains share that image); else to the disk of an image that reads
+ * through it (a side tree a merge cut off from the chain keeps its root). Loose images related to
+ * no chain and no claim are unrelated and dropped.
  * An image is shared when a disk other than the one whose graph holds it reads it: it is in that
  * disk's chain, or one of its children belongs to that disk.
  */
@@ -51,22 +53,33 @@ export function attributeBranches(
   const known = new Set(owners.map((o) => o.id));
   const home = new Map<string, string | null>(); // loose path → disk id (null: unrelated)
 
+  const claimOf = (p: string): string | null => {
+    const c = claims.get(p);
+    return c !== undefined && known.has(c) && looseByPath.has(p) ? c : null;
+  };
   const reach = (path: string): string | null => {
-    // follow backing links through loose images until a chain image; loops end unrelated
-    const seen = new Set<string>();
+    // follow backing links through loose images until a chain image or a claimed one; loops end unrelated
+    const seen = new Set<string>([path]);
     let p: string | null = looseByPath.get(path)?.backing ?? null;
     while (p !== null && !seen.has(p)) {
       seen.add(p);
       const c = chainOwners.get(p);
       if (c) return c[0]!;
+      const claimed = claimOf(p);
+      if (claimed) return claimed;
       p = looseByPath.get(p)?.backing ?? null;
     }
     return null;
   };
-  for (const path of looseByPath.keys()) {
-    const at = reach(path);
-    const claim = claims.get(path);
-    home.set(path, at === null ? null : claim !== undefined && known.has(claim) ? claim : at);
+  for (const path of looseByPath.keys()) home.set(path, claimOf(path) ?? reach(path));
+  // the unclaimed images a homed one reads through belong to the same disk
+  for (const [path, id] of [...home]) {
+    if (id === null) continue;
+    const seen = new Set<string>([path]);
+    for (let p = looseByPath.get(path)!.backing; p !== null && looseByPath.has(p) && !seen.has(p); p = looseByPath.get(p)!.backing) {
+      seen.add(p);
+      if (home.get(p) === null) home.set(p, id);
+    }
   }
 
   // every image's holders (the disks whose graph it is in) and its children
@@ -105,4 +118,25 @@ export function attributeBranches(
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Claims by xensnap's naming: a loose image `<dir>/<stem>@<name><ext>` beside a disk's leaf
+ * `<dir>/<stem><ext>` is one of that disk's frozen images (frozenImagePath), recorded or not.
+ * Claims already in `into` (from records) win. Mutates and returns `into`.
+ */
+export function claimByName(owners: readonly ChainOwner[], loose: readonly LooseImage[], into: Map<string, string>): Map<string, string> {
+  const prefixes = owners.map((o) => {
+    const leaf = o.chain[0] ?? '';
+    const slash = leaf.lastIndexOf('/');
+    const base = leaf.slice(slash + 1);
+    const dot = base.lastIndexOf('.');
+    return { id: o.id, prefix: `${leaf.slice(0, slash + 1)}${dot > 0 ? base.slice(0, dot) : base}@`, ext: dot > 0 ? base.slice(dot) : '' };
+  });
+  for (const l of loose) {
+    if (into.has(l.path)) continue;
+    const m = prefixes.find((p) => l.path.startsWith(p.prefix) && l.path.endsWith(p.ext) && !l.path.slice(p.prefix.length).includes('/'));
+    if (m) into.set(l.path, m.id);
+  }
+  return into;
 }

@@ -6,7 +6,7 @@ import type { ImageReader } from './image-reader.js';
 import { readChain } from './read-chain.js';
 import { joinSnapshots, type DiskReading } from './join-snapshots.js';
 import { scanImageDirs } from './scan-images.js';
-import { attributeBranches, type ChainOwner } from './attribute-branches.js';
+import { attributeBranches, claimByName, type ChainOwner } from './attribute-branches.js';
 
 export const OBSERVED_FORMAT_VERSION = 1;
 
@@ -122,7 +122,8 @@ async function attachBranches(read: DomainReading[], deps: ObserveDeps): Promise
   const inChains = new Set(owners.flatMap((o) => o.chain));
   const scan = await scanImageDirs([...dirs], deps.reader, inChains);
   const facts = new Map(scan.images.map((s) => [s.path, s.facts]));
-  const attribution = attributeBranches(owners, scan.images.map((s) => ({ path: s.path, backing: s.facts.backing })), claims);
+  const loose = scan.images.map((s) => ({ path: s.path, backing: s.facts.backing }));
+  const attribution = attributeBranches(owners, loose, claimByName(owners, loose, claims));
   for (const r of read) {
     for (const reading of r.readings) {
       const a = attribution.get(diskId(r.domain.key, reading.disk.vdev));

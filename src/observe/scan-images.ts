@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FormatError } from '../errors.js';
 import type { ImageFacts, ImageReader } from './image-reader.js';
 
-/** An image found by scanning a directory, that reads through some backing file. */
+/** An image found by scanning a directory (qcow2 or VHD: a format that can read through a parent, or be one). */
 export interface ScannedImage {
   path: string;
   facts: ImageFacts;
@@ -11,7 +11,7 @@ export interface ScannedImage {
 
 /** What a scan of image directories found. */
 export interface ImageScan {
-  /** Images with a backing file (the only ones that can read through another), sorted by path. */
+  /** qcow2 and VHD images (raw files are never a snapshot's own image), sorted by path. */
   images: ScannedImage[];
   /** Files that look like images but could not be read, sorted by path. */
   unreadable: { path: string; message: string }[];
@@ -19,7 +19,8 @@ export interface ImageScan {
 
 /**
  * Reads every regular, non-hidden file of `dirs` that is not in `skip` (images already read)
- * and keeps those with a backing file. Hidden files are xensnap's own temporaries (journaled
+ * and keeps the qcow2 and VHD images: those with a backing file may read through an image of a
+ * disk, and those without may be the root of a side tree a merge cut off. Hidden files are xensnap's own temporaries (journaled
  * operations clean them up). A directory that cannot be listed is skipped: it holds nothing a
  * disk's chain names (chain members were read from it, so it is listable where it matters).
  * Reads only.
@@ -39,7 +40,7 @@ export async function scanImageDirs(dirs: readonly string[], reader: ImageReader
       if (skip.has(path)) continue;
       try {
         const facts = await reader.read(path, null);
-        if (facts.backing !== null) out.images.push({ path, facts });
+        if (facts.backing !== null || facts.format !== 'raw') out.images.push({ path, facts });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue; // removed while we looked

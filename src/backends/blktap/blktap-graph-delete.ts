@@ -12,7 +12,7 @@ import { relinkVhd } from '../../formats/vhd/vhd-relink.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import type { DeleteRequest, Progress, StepJournal } from '../backend.js';
 import { localDiskGraph } from '../local-disk-graph.js';
-import { carryingPlan } from '../planned-steps.js';
+import { carryingPlan, stepImages } from '../planned-steps.js';
 
 /** One disk of a blktap delete with its step, checked against the chain as it is now. */
 export interface BlktapDiskWork {
@@ -39,7 +39,8 @@ export async function resolveBlktapSteps(req: DeleteRequest): Promise<BlktapDisk
     await readVhdChain(disk.path);
     const planned = req.steps?.find((s) => s.vdev === rec.vdev);
     const extra = planned?.method === 'stream' ? planned.children.map((c) => dirname(c.path)) : [];
-    const g = await localDiskGraph(req.domain, disk, [dirname(rec.frozenPath), ...extra]);
+    const named = [rec.frozenPath, ...(planned ? stepImages(planned) : [])];
+    const g = await localDiskGraph(req.domain, disk, [dirname(rec.frozenPath), ...extra], named);
     if (planned) {
       const why = stepProblem(g, planned);
       if (why) throw new BackendError(`disk ${rec.vdev}: the planned ${planned.method} of ${planned.image} cannot run: ${why}; nothing was changed (plan again)`);
@@ -86,7 +87,7 @@ export async function runBlktapSteps(work: BlktapDiskWork[], outer: StepJournal,
     for (const c of step.method === 'stream' ? step.children : []) {
       if ((await exists(c.path)) && (await parentOf(c.path)) !== parent) throw new BackendError(`${c.path} still reads through ${f}; it is kept`);
     }
-    const still = (await localDiskGraph({ ...workDomain(disk), state: 'shutoff' }, disk, [dirname(f)])).children(f);
+    const still = (await localDiskGraph({ ...workDomain(disk), state: 'shutoff' }, disk, [dirname(f)], [f])).children(f);
     if (still.length) throw new BackendError(`${still.map((x) => x.path).join(', ')} read${still.length > 1 ? '' : 's'} through ${f}; it is kept`);
     await journal.intent(`${disk.vdev}:remove-frozen`, { ...detail, child: null });
     await unlink(f);

@@ -11,7 +11,7 @@ import { fsyncDir } from '../../util/atomic-file.js';
 import { mergeParentIntoChild, recoverParentMerge } from '../../formats/qcow2/qcow2-merge.js';
 import type { DeleteRequest, Progress, StepJournal } from '../backend.js';
 import { localDiskGraph } from '../local-disk-graph.js';
-import { carryingPlan } from '../planned-steps.js';
+import { carryingPlan, stepImages } from '../planned-steps.js';
 import { diskOf } from './offline-guard.js';
 import { replaceChild } from './offline-external-delete.js';
 import { readHeaderShared } from './online-image-info.js';
@@ -32,12 +32,6 @@ export function mergeRedoLog(child: string): string {
   return join(dirname(child), `.${basename(child)}.xensnap-merge-redo`);
 }
 
-/** Directories a planned step's images live in: scanned again for readers before it runs. */
-function stepDirs(step: DiskDeleteStep): string[] {
-  const paths = [step.image, ...(step.method === 'stream' ? step.children.map((c) => c.path) : step.method === 'commit' ? [step.child] : [])];
-  return [...new Set(paths.map((p) => dirname(p)))];
-}
-
 /**
  * The steps of a delete, one per disk still holding the snapshot, each checked on the disk's graph
  * as it is now: a planned step must still be safe (stepProblem), a disk without one is decided
@@ -49,7 +43,8 @@ export async function resolveQdiskSteps(req: DeleteRequest): Promise<{ disk: Dis
   for (const rec of req.disks) {
     const disk = diskOf(req.domain, rec.vdev);
     const planned = req.steps?.find((s) => s.vdev === rec.vdev);
-    const g = await localDiskGraph(req.domain, disk, planned ? stepDirs(planned) : []);
+    const named = [...(rec.frozenPath ? [rec.frozenPath] : []), ...(planned ? stepImages(planned) : [])];
+    const g = await localDiskGraph(req.domain, disk, [...new Set(named.map((p) => dirname(p)))], named);
     if (planned) {
       const why = stepProblem(g, planned);
       if (why) throw new BackendError(`disk ${rec.vdev}: the planned ${planned.method} of ${planned.image} cannot run: ${why}; nothing was changed (plan again)`);
@@ -194,7 +189,7 @@ async function unlinkFrozen(disk: Disk, step: DiskDeleteStep, children: string[]
     const b = await backingOf(c).catch(() => undefined);
     if (b !== undefined && b !== parent) throw new BackendError(`${c} still reads through ${b ?? 'nothing'}, not ${parent ?? 'no backing file'}; ${f} is kept`);
   }
-  const g = await localDiskGraph(env.domain, disk, [dirname(f)]);
+  const g = await localDiskGraph(env.domain, disk, [dirname(f)], [f]);
   const readers = g.children(f);
   if (readers.length) throw new BackendError(`${readers.map((r) => r.path).join(', ')} read${readers.length > 1 ? '' : 's'} through ${f}; it is kept`);
   if (env.client) {
