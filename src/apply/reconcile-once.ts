@@ -11,6 +11,7 @@ import { backendRefusal } from '../backends/backend-refusal.js';
 import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
 import { executePlan } from './execute-plan.js';
 import { recoverPending } from './recover-pending.js';
+import { blockedKeys, unresolvedLine, type UnresolvedWork } from './unresolved-work.js';
 import { hostBackends } from './host-backends.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { hostDriver } from '../hypervisor/host-driver.js';
@@ -56,8 +57,8 @@ export interface RecoveredHost {
   recovered: string[];
   /** Domain keys whose interrupted work could not be resolved: never planned this run. */
   blocked: Set<string>;
-  /** Why, one line per unresolved operation. */
-  unresolved: string[];
+  /** The unresolved work itself: one entry per journal, with its reason and file. */
+  unresolved: UnresolvedWork[];
 }
 
 /**
@@ -72,12 +73,12 @@ export async function recoverAndObserve(
   const first = await observeHost(config);
   const recovery = await recoverPending({ stateDir: config.stateDir, domains: first.domains, backends, records: recordStore, driver });
   const { domains, observed } = recovery.recovered.length ? await observeHost(config) : first;
-  const blocked = new Set(recovery.unresolved.map((u) => u.domainKey));
+  const blocked = blockedKeys(recovery.unresolved, domains.map((d) => d.key));
   for (const u of recovery.unresolved) {
     const d = domains.find((x) => x.key === u.domainKey);
-    observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: `interrupted work not recovered: ${u.message}` });
+    observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: unresolvedLine(u) });
   }
-  return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved.map((u) => u.message) };
+  return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved };
 }
 
 /** The plan for a recovered host, with the backends' own snapshotability matrix. */

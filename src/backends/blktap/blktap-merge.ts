@@ -5,7 +5,9 @@ import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import { streamVhdSectors } from '../../formats/vhd/vhd-coalesce.js';
 import { relinkVhd } from '../../formats/vhd/vhd-relink.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import type { Progress, StepJournal } from '../backend.js';
+import type { OwnedStepJournal, Progress } from '../backend.js';
+import { stepLabel } from '../../journal/step-names.js';
+import type { BlktapStep } from './blktap-steps.js';
 
 /** One disk's removal plan: F leaves the chain P ← F ← C (P null when F is the root). */
 export interface RemovalPlan {
@@ -47,17 +49,17 @@ export async function planRemoval(vdev: string, leaf: string, frozen: string): P
  * A crash in any step leaves every image's content intact; re-running the remaining steps
  * from the journal finishes the job (the stream is idempotent).
  */
-export async function removeFrozen(p: RemovalPlan, journal: StepJournal, progress?: Progress): Promise<void> {
+export async function removeFrozen(p: RemovalPlan, journal: OwnedStepJournal<BlktapStep>, progress?: Progress): Promise<void> {
   const detail = { vdev: p.vdev, leaf: p.leaf, frozen: p.frozen, child: p.child, parent: p.parent };
-  const step = `${p.vdev}:stream`;
-  await journal.intent(step, detail);
-  await streamVhdSectors(p.frozen, p.child, (done, total) => progress?.({ step, done, total }));
-  await journal.done(step);
-  await journal.intent(`${p.vdev}:relink`, detail);
+  const label = stepLabel('blktap.stream', detail);
+  await journal.intent('blktap.stream', detail);
+  await streamVhdSectors(p.frozen, p.child, (done, total) => progress?.({ step: label, done, total }));
+  await journal.done('blktap.stream');
+  await journal.intent('blktap.relink', detail);
   await relinkVhd(p.child, p.parent);
-  await journal.done(`${p.vdev}:relink`);
-  await journal.intent(`${p.vdev}:remove-frozen`, detail);
+  await journal.done('blktap.relink');
+  await journal.intent('blktap.remove-frozen', detail);
   await unlink(p.frozen);
   await fsyncDir(dirname(p.frozen));
-  await journal.done(`${p.vdev}:remove-frozen`);
+  await journal.done('blktap.remove-frozen');
 }

@@ -49,12 +49,12 @@ export function mergeSteps(p: DiskMergePlan): OfflineStep[] {
   if (p.method === 'stream') {
     return [
       {
-        name: 'qdisk-offline-external-rebase',
+        name: 'qdisk-offline.external-rebase',
         detail,
         run: () => img.rebase(p.child, { format: 'qcow2', backing: p.backingName, backingFormat: p.parentFormat ?? undefined }),
       },
       {
-        name: 'qdisk-offline-external-unlink',
+        name: 'qdisk-offline.external-unlink',
         detail,
         run: async () => {
           await expectBacking(p.child, p.parent);
@@ -65,8 +65,8 @@ export function mergeSteps(p: DiskMergePlan): OfflineStep[] {
     ];
   }
   return [
-    { name: 'qdisk-offline-external-commit', detail, run: () => img.commit(p.child, { format: 'qcow2', keepTop: true }) },
-    { name: 'qdisk-offline-external-replace', detail, run: () => replaceChild(p.frozen, p.child, p.parent) },
+    { name: 'qdisk-offline.external-commit', detail, run: () => img.commit(p.child, { format: 'qcow2', keepTop: true }) },
+    { name: 'qdisk-offline.external-replace', detail, run: () => replaceChild(p.frozen, p.child, p.parent) },
   ];
 }
 

@@ -2,7 +2,9 @@ import { BackendError } from '../../errors.js';
 import type { Disk } from '../../model/domain.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import type { QmpClient } from '../../qmp/qmp-client.js';
-import type { Progress, StepJournal } from '../backend.js';
+import type { OwnedStepJournal, Progress } from '../backend.js';
+import { stepLabel } from '../../journal/step-names.js';
+import type { QdiskOnlineStep } from './online-steps.js';
 import { chainOf, findTop, imagePathOf, readBlockGraph } from './node-graph.js';
 
 /**
@@ -14,7 +16,7 @@ export async function createInternalOnline(
   client: QmpClient,
   disks: Disk[],
   name: string,
-  journal: StepJournal,
+  journal: OwnedStepJournal<QdiskOnlineStep>,
   progress?: Progress,
 ): Promise<SnapshotDiskRecord[]> {
   const graph = await readBlockGraph(client);
@@ -29,10 +31,10 @@ export async function createInternalOnline(
     return { disk, top };
   });
   const actions = tops.map(({ top }) => ({ type: 'blockdev-snapshot-internal-sync', data: { device: top.name, name } }));
-  await journal.intent('internal-transaction', { name, disks: tops.map(({ disk, top }) => ({ vdev: disk.vdev, node: top.name, path: disk.path })) });
+  await journal.intent('qdisk-online.internal-transaction', { name, disks: tops.map(({ disk, top }) => ({ vdev: disk.vdev, node: top.name, path: disk.path })) });
   await client.execute('transaction', { actions });
-  await journal.done('internal-transaction');
-  progress?.({ step: 'internal-transaction', done: 1, total: 1 });
+  await journal.done('qdisk-online.internal-transaction');
+  progress?.({ step: 'qdisk-online.internal-transaction', done: 1, total: 1 });
   return tops.map(({ disk }) => ({ vdev: disk.vdev, format: 'qcow2', backend: disk.backend, tag: name }));
 }
 
@@ -45,7 +47,7 @@ export async function deleteInternalOnline(
   client: QmpClient,
   disks: Disk[],
   records: SnapshotDiskRecord[],
-  journal: StepJournal,
+  journal: OwnedStepJournal<QdiskOnlineStep>,
   progress?: Progress,
 ): Promise<void> {
   // Find every holder first, so a refusal on one disk leaves all disks untouched.
@@ -67,11 +69,11 @@ export async function deleteInternalOnline(
   });
   let done = 0;
   for (const { rec, tag, holder } of work) {
-    const key = `delete-internal:${rec.vdev}`;
+    const key = stepLabel('qdisk-online.delete-internal', { vdev: rec.vdev });
     if (holder) {
-      await journal.intent(key, { vdev: rec.vdev, node: holder.name, path: imagePathOf(graph, holder), tag });
+      await journal.intent('qdisk-online.delete-internal', { vdev: rec.vdev, node: holder.name, path: imagePathOf(graph, holder), tag });
       await client.execute('blockdev-snapshot-delete-internal-sync', { device: holder.name, name: tag });
-      await journal.done(key);
+      await journal.done('qdisk-online.delete-internal');
     }
     progress?.({ step: key, done: ++done, total: records.length });
   }

@@ -14,6 +14,7 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { renderApplyJson, renderApplyResults } from '../../render/apply-results.js';
 import { wantColor } from '../../render/color.js';
 import { UserInputError } from '../../errors.js';
+import { unresolvedLine } from '../../apply/unresolved-work.js';
 
 const help = `usage: xensnap apply [PLANFILE] [--at ISO] [--yes] [--max-deletes N] [--json]
 
@@ -67,7 +68,7 @@ export const applyCommand: Command = {
     try {
       const backends = hostBackends(config);
       const host = await recoverAndObserve(config, backends);
-      for (const u of host.unresolved) ctx.stderr.write(`xensnap: interrupted work not recovered: ${u}\n`);
+      for (const u of host.unresolved) ctx.stderr.write(`xensnap: ${unresolvedLine(u)}\n`);
       let actions: ExecAction[];
       if (saved) {
         const stale = checkStale(saved, host.observed);

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { UserInputError } from '../../errors.js';
-import { OperationJournal } from '../../apply/journal.js';
+import { OperationJournal } from '../../journal/operation-journal.js';
 import { QdiskBackend } from '../../backends/qdisk/qdisk-backend.js';
 import { BlktapBackend } from '../../backends/blktap/blktap-backend.js';
 import { hostDriver } from '../../hypervisor/host-driver.js';
