@@ -1,9 +1,11 @@
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir, fsyncDir } from '../util/atomic-file.js';
 import { atCrashPoint } from './crash-points.js';
 import { stepLabel } from './step-names.js';
+import { parseJournalText } from './read-journals.js';
+import type { ReadStep } from './step-detail.js';
 
 export const JOURNAL_DIR = '.journal';
 /** Written in every begin line; a journal of another version is never guessed at. */
@@ -68,6 +70,13 @@ export class OperationJournal {
     const label = i >= 0 ? this.open.splice(i, 1)[0]!.label : step;
     atCrashPoint('effect', label);
     await this.append({ t: 'done', step });
+  }
+
+  /** The steps written so far, read back as recovery would read them (for an in-process rollback). */
+  async readSteps(): Promise<ReadStep[]> {
+    const f = parseJournalText(this.id, this.file, await readFile(this.file, 'utf8'));
+    if (f.kind !== 'begun') throw new Error(`${this.file}: cannot read back the journal being written (${f.kind})`);
+    return f.steps;
   }
 
   /** The operation is over (succeeded, or failed and cleaned up): forget it. */

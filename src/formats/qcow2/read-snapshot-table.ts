@@ -8,12 +8,23 @@ import { align8, MAX_SNAPSHOT_EXTRA_DATA, MAX_SNAPSHOT_TABLE_BYTES, SNAPSHOT_ENT
 // one read; an unusual table costs at most a few more reads, since each retry doubles.
 const TYPICAL_ENTRY = 128;
 
+/** One entry of the snapshot table with where its L1 table lives (cluster-level readers need it). */
+export interface SnapshotEntry extends InternalSnapshotInfo {
+  l1Offset: number;
+  l1Size: number;
+}
+
 /**
  * Reads the internal snapshot table: `nbSnapshots` 8-byte-aligned entries from
  * `snapshotsOffset`. The table must lie inside the file and within QEMU's 64 MiB limit.
  * The 64-bit VM state size of the extra data wins over the 32-bit field when present.
  */
 export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize: number, fail: Fail): Promise<InternalSnapshotInfo[]> {
+  return (await readSnapshotEntries(f, h, fileSize, fail)).map(({ l1Offset: _o, l1Size: _s, ...info }) => info);
+}
+
+/** readSnapshotTable with each entry's L1 table offset and size. */
+export async function readSnapshotEntries(f: FileAccess, h: Qcow2Header, fileSize: number, fail: Fail): Promise<SnapshotEntry[]> {
   if (h.nbSnapshots === 0) return [];
   const start = h.snapshotsOffset;
   const limit = Math.min(fileSize - start, MAX_SNAPSHOT_TABLE_BYTES);
@@ -31,7 +42,7 @@ export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize:
     if (buf.length < end) throw fail(`snapshot ${index + 1} of ${h.nbSnapshots} runs past the end of the file (${fileSize} bytes)`);
   };
 
-  const out: InternalSnapshotInfo[] = new Array(h.nbSnapshots);
+  const out: SnapshotEntry[] = new Array(h.nbSnapshots);
   let pos = 0;
   for (let i = 0; i < h.nbSnapshots; i++) {
     await need(pos + SNAPSHOT_ENTRY_FIXED, i);
@@ -57,6 +68,8 @@ export async function readSnapshotTable(f: FileAccess, h: Qcow2Header, fileSize:
       dateNsec,
       vmStateSize,
       diskSize,
+      l1Offset: u64(buf, pos, `snapshot ${i + 1} L1 table offset`, fail),
+      l1Size: buf.readUInt32BE(pos + 8),
     };
     pos += align8(entryLen);
   }
