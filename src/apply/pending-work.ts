@@ -3,7 +3,7 @@ import { JOURNAL_FORMAT_VERSION } from '../journal/operation-journal.js';
 import { forgetJournal, readJournalFiles } from '../journal/read-journals.js';
 import type { ReadStep } from '../journal/step-detail.js';
 import { opIdentity, parseJournalOp, type JournalOp } from './journal-ops.js';
-import { operationWords, type UnresolvedWork } from './unresolved-work.js';
+import { operationWords, reasonOf, type UnresolvedWork } from './unresolved-work.js';
 
 /** An operation that began and never finished, typed: what recovery works from. */
 export interface PendingOp {
@@ -30,7 +30,7 @@ export async function loadPendingWork(stateDir: string, opts: { removeEmpty?: bo
       continue;
     }
     if (f.kind === 'unreadable') {
-      broken.push({ journal: f.file, domainKey: null, domainName: null, operation: 'unreadable journal', reason: `${f.file}: ${f.problem}` });
+      broken.push({ journal: f.file, domainKey: null, domainName: null, operation: 'unreadable journal', reason: f.problem });
       continue;
     }
     const who = opIdentity(f.op);
@@ -39,7 +39,7 @@ export async function loadPendingWork(stateDir: string, opts: { removeEmpty?: bo
       if (f.version !== JOURNAL_FORMAT_VERSION) throw new FormatError(f.file, `written in journal format ${JSON.stringify(f.version ?? 1)}; this xensnap reads format ${JOURNAL_FORMAT_VERSION}`);
       pending.push({ id: f.id, file: f.file, startedAt: f.startedAt, op: parseJournalOp(f.op, f.file), steps: f.steps });
     } catch (err) {
-      broken.push({ journal: f.file, domainKey: who.domainKey, domainName: who.domainName, operation, reason: (err as Error).message });
+      broken.push({ journal: f.file, domainKey: who.domainKey, domainName: who.domainName, operation, reason: reasonOf(err, f.file) });
     }
   }
   return { pending, broken, removed };

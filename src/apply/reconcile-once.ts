@@ -11,7 +11,7 @@ import { backendRefusal } from '../backends/backend-refusal.js';
 import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
 import { executePlan } from './execute-plan.js';
 import { recoverPending } from './recover-pending.js';
-import { blockedKeys, unresolvedLine, type UnresolvedWork } from './unresolved-work.js';
+import { blockedKeys, skippedDomains, unresolvedLine, type SkippedDomain, type UnresolvedWork } from './unresolved-work.js';
 import { hostBackends } from './host-backends.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { hostDriver } from '../hypervisor/host-driver.js';
@@ -24,6 +24,8 @@ export interface ReconcileReport {
   plan: Plan;
   results: ActionResult[];
   heldBack: number;
+  /** Domains skipped for unresolved work (never planned this run), with reason and journal. */
+  skippedDomains: SkippedDomain[];
   ok: boolean;
   error: string | null;
 }
@@ -133,6 +135,11 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
   const result = planHost(host, opts.policies, opts.now, opts.maxDeletes ?? opts.config.limits.maxDeletes);
   const results = opts.signal?.aborted ? [] : await executeOnHost(result.actions, host, { ...opts, backends });
   const failed = results.filter((r) => r.status === 'failed');
+  const skipped = skippedDomains(host.unresolved, host.domains);
+  const errors = [
+    ...failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`),
+    ...skipped.map((s) => `${s.domain} skipped: interrupted work not recovered (${s.operation}): ${s.reason}; journal ${s.journal}`),
+  ];
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -140,7 +147,8 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     plan: result,
     results,
     heldBack: result.findings.filter((f) => f.kind === 'held-back').length,
-    ok: failed.length === 0 && host.blocked.size === 0,
-    error: failed.length ? failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`).join('; ') : null,
+    skippedDomains: skipped,
+    ok: failed.length === 0 && skipped.length === 0,
+    error: errors.length ? errors.join('; ') : null,
   };
 }

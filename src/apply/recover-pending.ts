@@ -5,7 +5,7 @@ import { loadPendingWork, type PendingOp } from './pending-work.js';
 import { recoverCreate } from './recover-create.js';
 import { recoverDelete } from './recover-delete.js';
 import type { RecoveryDeps } from './recovery-deps.js';
-import { operationWords, type UnresolvedWork } from './unresolved-work.js';
+import { operationWords, reasonOf, type UnresolvedWork } from './unresolved-work.js';
 
 export type { RecoveryDeps } from './recovery-deps.js';
 
@@ -49,7 +49,7 @@ export async function recoverPending(deps: RecoveryDeps, opts: { only?: string }
     try {
       result.recovered.push(`${label}: ${await recoverOne(p, deps)}`);
     } catch (err) {
-      result.unresolved.push({ journal: p.file, domainKey: p.op.domainKey, domainName: p.op.domainName, operation: operationWords(p.op.action, p.op.snapshot), reason: (err as Error).message });
+      result.unresolved.push({ journal: p.file, domainKey: p.op.domainKey, domainName: p.op.domainName, operation: operationWords(p.op.action, p.op.snapshot), reason: reasonOf(err, p.file) });
     }
   }
   return result;
