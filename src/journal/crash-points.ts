@@ -37,13 +37,21 @@ export function crashPointText(phase: CrashPhase, label: string, nth = 1): strin
 const counts = new Map<CrashPhase, number>();
 
 /**
+ * Test-only, in-process: called at every crash point before the environment's. A test that runs
+ * xensnap in its own process sets it to fail a step there (throw) or change the world (fill a
+ * file system); null in production.
+ */
+export const testHooks: { at: ((phase: CrashPhase, label: string) => void) | null } = { at: null };
+
+/**
  * Test-only hooks, called by the journal at each crash point of a step. With
  * XENSNAP_TEST_TRACE_STEPS=<file>, every step label is appended to that file at its intent (so a
  * test can list all the points of a run). With XENSNAP_TEST_CRASH_AT=<point>, the process
- * SIGKILLs itself at the N-th time that point is reached. Unset in production, each call costs
- * two environment lookups.
+ * SIGKILLs itself at the N-th time that point is reached. `testHooks.at` runs first. Unset in
+ * production, each call costs a null check and two environment lookups.
  */
 export function atCrashPoint(phase: CrashPhase, label: string): void {
+  testHooks.at?.(phase, label);
   const trace = process.env.XENSNAP_TEST_TRACE_STEPS;
   if (trace && phase === 'intent') appendFileSync(trace, `${label}\n`);
   const want = process.env.XENSNAP_TEST_CRASH_AT;

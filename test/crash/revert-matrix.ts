@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { frozenImagePath } from '../../src/backends/backend.js';
 import { checkVhd } from '../../src/formats/vhd/vhd-check.js';
-import { crashPointText } from '../../src/journal/crash-points.js';
+import { crashPointText, testHooks } from '../../src/journal/crash-points.js';
 import type { SnapshotRecord } from '../../src/model/snapshot.js';
 import { vhdUtilProblem, vhdWriterProblem } from '../util/vhd-util.js';
 import { content, imageFiles, type RevertWorld } from './revert-world.js';
@@ -188,4 +188,51 @@ export async function runRevertMatrix(cell: RevertCell): Promise<string[]> {
   }
   assert.deepEqual(missed, [], `${cell.label}: crash points never reached`);
   return killed;
+}
+
+/**
+ * The in-process twin of the crash matrix: the revert runs inside this process and a step fails
+ * (throws) right after its intent or right after its effect; the revert's own rollback must leave
+ * the domain as before (or, after the restore, reverted) and say so. Returns the points failed.
+ */
+export async function runFailureMatrix(cell: RevertCell): Promise<string[]> {
+  const { w } = cell;
+  const revert = ['revert', w.domain, cell.target, '--yes', ...cell.args];
+  const labels: string[] = [];
+  await w.reset();
+  testHooks.at = (phase, label) => void (phase === 'intent' && labels.push(label));
+  try {
+    const clean = await w.cli(...revert);
+    assert.equal(clean.code, 0, `${cell.label}: clean revert: ${clean.out}${clean.err}`);
+  } finally {
+    testHooks.at = null;
+  }
+  const points = numbered(labels).flatMap((l) => (['intent', 'effect'] as const).map((phase) => ({ phase, l })));
+  const stopAt = points.findIndex((p) => p.phase === 'effect' && p.l === 'revert.stop#1');
+  const failed: string[] = [];
+  for (const [i, { phase, l }] of points.entries()) {
+    const point = `${phase}:${l}`;
+    await w.reset();
+    const seen = new Map<string, number>();
+    testHooks.at = (ph, label) => {
+      const n = (seen.get(`${ph}:${label}`) ?? 0) + 1;
+      seen.set(`${ph}:${label}`, n);
+      if (`${ph}:${label}#${n}` === point) throw new Error(`injected failure at ${point}`);
+    };
+    let r;
+    try {
+      r = await w.cli(...revert);
+    } finally {
+      testHooks.at = null;
+    }
+    const note = `${cell.label}, failing at ${point}`;
+    const reverted = point === 'effect:revert.restore#1';
+    const stopped = stopAt >= 0 && i >= stopAt;
+    const state = reverted ? `is reverted to ${cell.target}; the previous state is snapshot pre-revert-` : `is as before the revert: its disks are as they were and no pre-revert snapshot was kept; ${w.domain} is ${stopped ? 'shut off because --stop had stopped it' : cell.running ? 'running' : 'shut off'}`;
+    assert.equal(r.code, 1, `${note}: ${r.out}${r.err}`);
+    assert.ok(r.err.startsWith(`revert of ${w.domain} to ${cell.target} failed: injected failure at ${point}`) && r.err.includes(`\n${w.domain} ${state}`), `${note}: ${r.err}`);
+    await assertEndState(cell, reverted ? 'reverted' : 'as-before', reverted ? 'running' : cell.running && !stopped ? 'running' : 'shutoff', note);
+    failed.push(point);
+  }
+  return failed;
 }
