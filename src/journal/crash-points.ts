@@ -3,11 +3,12 @@ import { appendFileSync } from 'node:fs';
 /**
  * Where a journal can be killed: right after a step's intent is durable (`intent`, before the
  * step does anything), and right after the step's effect but before its `done` is written
- * (`effect`). `middle` is for long steps (merges, copies) that offer a point inside.
+ * (`effect`). `middle` is for long steps (merges, copies) that offer a point inside; `end:journal`
+ * is after the last `done`, before the journal file is removed.
  */
-export type CrashPhase = 'intent' | 'effect' | 'middle';
+export type CrashPhase = 'intent' | 'effect' | 'middle' | 'end';
 
-const PHASES: readonly CrashPhase[] = ['intent', 'effect', 'middle'];
+const PHASES: readonly CrashPhase[] = ['intent', 'effect', 'middle', 'end'];
 
 /** A parsed XENSNAP_TEST_CRASH_AT: `[<phase>:]<label>[#N]`, phase `intent` by default, N 1. */
 export interface CrashPoint {

@@ -81,6 +81,7 @@ export class OperationJournal {
 
   /** The operation is over (succeeded, or failed and cleaned up): forget it. */
   async end(): Promise<void> {
+    atCrashPoint('end', 'journal');
     await this.fh.close();
     await unlink(this.file);
     await fsyncDir(this.dir);

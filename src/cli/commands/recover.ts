@@ -36,7 +36,8 @@ that still exist): those stay as they are. Asks for confirmation on a terminal, 
   --dry-run   show the journals and what recovery would do; change nothing
   --discard   drop JOURNAL without recovering it
   --yes       do not ask (with --discard)
-Exit 0 when no work is left unresolved (for DOMAIN, when named), 1 otherwise.
+Exit 0 when no work is left unresolved (for DOMAIN, when named), 1 otherwise (with
+--dry-run: 1 when there is any interrupted work).
 `;
 
 function journalPath(config: HostConfig, arg: string): string {
@@ -108,7 +109,7 @@ export const recoverCommand: Command = {
       }
       if (!mine.length && !bad.length) out.push(`no interrupted work${domain ? ` for ${domain.name}` : ''}`);
       ctx.stdout.write(out.join('\n') + '\n');
-      if (v['dry-run'] || (!mine.length && !bad.length)) return bad.length ? 1 : 0;
+      if (v['dry-run'] || (!mine.length && !bad.length)) return mine.length || bad.length ? 1 : 0;
       const driver = hostDriver(config);
       const result = await recoverPending({ stateDir: config.stateDir, domains, backends: hostBackends(config, driver), records: recordStore, driver }, domain ? { only: domain.key } : {});
       const lines = [...result.recovered.map((r) => `recovered: ${r}`), ...result.unresolved.map((u) => `unresolved: ${u.operation}${u.domainName ? ` on ${u.domainName}` : ''}: ${u.reason}; journal ${u.journal}`)];
