@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 import * as img from '../backends/qdisk/qemu-img.js';
 import type { JournalFile } from '../journal/read-journals.js';
 
@@ -36,7 +36,7 @@ export async function journalLeftovers(f: JournalFile): Promise<Leftovers> {
     for (const s of f.steps) walk(s.detail, found, null);
   }
   const files: string[] = [];
-  for (const p of [...found.paths].sort()) if (await access(p).then(() => true, () => false)) files.push(p);
+  for (const p of [...found.paths].sort()) if (await pathExists(p)) files.push(p);
   const tags: Leftovers['tags'] = [];
   for (const entry of [...found.tags].sort()) {
     const [image, tag] = JSON.parse(entry) as [string, string];

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 import type { Domain } from '../model/domain.js';
 import type { SnapshotDiskRecord, SnapshotRecord } from '../model/snapshot.js';
 import { frozenImagePath } from '../backends/backend.js';
@@ -10,7 +10,6 @@ import type { CreateOp } from './journal-ops.js';
 import type { PendingOp } from './pending-work.js';
 import { recoverableBackend, type RecoveryDeps } from './recovery-deps.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 /**
  * The record of a create recovery keeps (the backend could not undo it without losing guest
@@ -24,7 +23,7 @@ async function keptRecord(p: PendingOp, op: CreateOp, domain: Domain): Promise<S
   for (const d of diskPaths) {
     const base = { vdev: d.vdev, format: d.format as SnapshotDiskRecord['format'], backend: d.backend as SnapshotDiskRecord['backend'] };
     if (seed.type === 'internal') disks.push({ ...base, tag: seed.snapshot });
-    else if (await exists(frozenImagePath(d.path, seed.snapshot))) disks.push({ ...base, frozenPath: frozenImagePath(d.path, seed.snapshot) });
+    else if (await pathExists(frozenImagePath(d.path, seed.snapshot))) disks.push({ ...base, frozenPath: frozenImagePath(d.path, seed.snapshot) });
   }
   if (!disks.length) return null;
   return buildRecord(seed, { uuid: domain.uuid, name: domain.name, state: op.detail.domainState }, disks, new Date(p.startedAt || Date.now()));

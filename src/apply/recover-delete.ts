@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 import type { Domain } from '../model/domain.js';
 import type { SnapshotDiskRecord } from '../model/snapshot.js';
 import { noJournal, type RecoveryStep, type SnapshotBackend } from '../backends/backend.js';
@@ -9,7 +9,6 @@ import type { PendingOp } from './pending-work.js';
 import { recoverableBackend, type RecoveryDeps } from './recovery-deps.js';
 import { removeMemoryFile } from './run-action.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 /**
  * A delete journals a disk's steps only when it reaches that disk: the disks a crash kept it from
@@ -21,7 +20,7 @@ async function finishUnreachedDisks(op: DeleteOp, steps: RecoveryStep[], domain:
   const rest: SnapshotDiskRecord[] = [];
   for (const d of op.detail.snapshotDisks) {
     if (reached.has(d.vdev)) continue;
-    if (d.frozenPath ? await exists(d.frozenPath) : Boolean(d.tag)) rest.push(d);
+    if (d.frozenPath ? await pathExists(d.frozenPath) : Boolean(d.tag)) rest.push(d);
   }
   if (!rest.length) return [];
   await backend.delete({ domain, snapshot: op.snapshot, type: op.detail.type, disks: rest }, noJournal);

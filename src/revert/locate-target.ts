@@ -1,10 +1,9 @@
-import { access } from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 import * as img from '../backends/qdisk/qemu-img.js';
 import { readVhdChain } from '../formats/vhd/vhd-chain.js';
 import type { Domain } from '../model/domain.js';
 import type { LocatedDisk, RevertTarget } from './revert-plan.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 /** Images a disk's tags may live in besides its current chain: side branches left by reverts. */
 export type KnownImages = Map<string, string[]>;
@@ -60,7 +59,7 @@ async function locateTag(leaf: string, tag: string, hint: string | undefined, kn
 async function locateFrozen(leaf: string, frozen: string | undefined, format: string, vdev: string): Promise<LocatedDisk | string> {
   if (!frozen) return `disk ${vdev}: the snapshot names no frozen image`;
   if (frozen === leaf) return `disk ${vdev}: the snapshot's image ${frozen} is the leaf itself`;
-  if (!(await exists(frozen))) return `disk ${vdev}: the snapshot's image ${frozen} is missing`;
+  if (!(await pathExists(frozen))) return `disk ${vdev}: the snapshot's image ${frozen} is missing`;
   try {
     if (format === 'vhd') await readVhdChain(frozen);
     else await img.chain(frozen, { format: 'qcow2', shareRw: true });

@@ -1,4 +1,5 @@
-import { access, lstat, stat, statfs } from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
+import { lstat, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as img from '../backends/qdisk/qemu-img.js';
 import { frozenImagePath } from '../backends/backend.js';
@@ -10,7 +11,6 @@ import { formatBytes } from '../util/format-bytes.js';
 import type { RevertPlan } from './revert-plan.js';
 
 const MiB = 1024 * 1024;
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 /** What the revert may write on one file system, at most, and what is free there now. */
 export interface SpaceNeed {
@@ -32,7 +32,7 @@ export async function spaceNeeds(plan: RevertPlan): Promise<SpaceNeed[]> {
     let bytes = MiB;
     if (d.method === 'fresh-leaf') bytes += MiB + (d.format === 'vhd' ? Math.ceil((await readVhdChain(d.leaf))[0]!.layout.info.currentSize / (512 * 1024)) : 0);
     if (d.method === 'tag-leaf') {
-      const holder = d.source && (await exists(d.source)) ? d.source : d.leaf; // a leaf holding the tag becomes the source once frozen
+      const holder = d.source && (await pathExists(d.source)) ? d.source : d.leaf; // a leaf holding the tag becomes the source once frozen
       const diff = await tagClusterDiffOf(holder, d.tag!);
       const clusters = diff.tagClusters + diff.differing;
       bytes += clusters * diff.clusterSize + 2 * MiB + Math.ceil((clusters * 8 * 2) / diff.clusterSize + 2) * diff.clusterSize;
@@ -57,12 +57,12 @@ export async function spaceNeeds(plan: RevertPlan): Promise<SpaceNeed[]> {
  */
 export async function revertRefusals(plan: RevertPlan, domain: Domain, opts: { stateDir: string; canRestoreMemory: string | null }): Promise<string[]> {
   const out: string[] = [];
-  if (await exists(recordPath(opts.stateDir, domain.key, plan.preRevert))) out.push(`a record of snapshot ${plan.preRevert} already exists; try again in a second`);
+  if (await pathExists(recordPath(opts.stateDir, domain.key, plan.preRevert))) out.push(`a record of snapshot ${plan.preRevert} already exists; try again in a second`);
   for (const d of plan.disks) {
-    for (const t of [d.temp, d.scratch]) if (t && (await exists(t))) out.push(`disk ${d.vdev}: ${t} is left from an earlier revert whose journal is gone; remove it`);
+    for (const t of [d.temp, d.scratch]) if (t && (await pathExists(t))) out.push(`disk ${d.vdev}: ${t} is left from an earlier revert whose journal is gone; remove it`);
     if (plan.preRevertType === 'external') {
       const frozen = frozenImagePath(d.leaf, plan.preRevert);
-      if (await exists(frozen)) out.push(`disk ${d.vdev}: ${frozen} already exists`);
+      if (await pathExists(frozen)) out.push(`disk ${d.vdev}: ${frozen} already exists`);
       const st = await lstat(d.leaf).catch(() => null);
       if (!st?.isFile()) out.push(`disk ${d.vdev}: ${d.leaf} is not a regular file, so it cannot be frozen`);
       else if (st.nlink !== 1) out.push(`disk ${d.vdev}: ${d.leaf} has ${st.nlink} hard links; freezing it would keep another name writing into the pre-revert image`);
@@ -71,7 +71,7 @@ export async function revertRefusals(plan: RevertPlan, domain: Domain, opts: { s
       if (chain.some((c) => c.snapshots.some((s) => s.name === plan.preRevert))) out.push(`disk ${d.vdev}: an internal snapshot ${plan.preRevert} already exists`);
     }
   }
-  if (plan.memory?.kind === 'file' && !(await exists(plan.memory.file))) out.push(`the memory image ${plan.memory.file} of ${plan.target} is missing`);
+  if (plan.memory?.kind === 'file' && !(await pathExists(plan.memory.file))) out.push(`the memory image ${plan.memory.file} of ${plan.target} is missing`);
   if (plan.memory && opts.canRestoreMemory) out.push(opts.canRestoreMemory);
   for (const n of await spaceNeeds(plan)) {
     if (n.bytes > n.free) out.push(`not enough free space for the revert on the file system of ${n.dir}: it needs up to ${formatBytes(n.bytes)}, ${formatBytes(n.free)} is free`);

@@ -9,18 +9,15 @@ import { fsyncFile } from '../backends/qdisk/offline-steps.js';
 import { createDifferencingVhd } from '../formats/vhd/vhd-create.js';
 import { readVhdChain } from '../formats/vhd/vhd-chain.js';
 import { fsyncDir } from '../util/atomic-file.js';
+import { pathExists } from '../util/path-exists.js';
 import { run } from '../util/exec.js';
 import type { RevertDiskPlan } from './revert-steps.js';
 
 const TIMEOUT_MS = 6 * 60 * 60_000; // a tag leaf of a large disk reads it whole: long, but never for ever
 
-async function present(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
-}
-
 /** Removes a file if it is there (an unpublished temp of ours). */
 export async function removeIfPresent(path: string | null): Promise<boolean> {
-  if (!path || !(await present(path))) return false;
+  if (!path || !(await pathExists(path))) return false;
   await unlink(path);
   return true;
 }
@@ -107,8 +104,8 @@ export async function undoDisk(d: RevertDiskPlan, pre: { tag: string | null; fro
     return `${d.vdev}: ${d.leaf} is back at ${pre.tag}`;
   }
   const frozen = pre.frozen;
-  if (!frozen || !(await present(frozen))) return null;
-  if (await present(d.leaf)) {
+  if (!frozen || !(await pathExists(frozen))) return null;
+  if (await pathExists(d.leaf)) {
     const [l, f] = await Promise.all([lstat(d.leaf), lstat(frozen)]);
     if (l.ino === f.ino && l.dev === f.dev) return null; // only linked: the backend's rollback removes the extra name
     const through = await readsThrough(d.leaf, d.format);

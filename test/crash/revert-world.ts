@@ -136,7 +136,7 @@ export async function qemuRevertWorld(dir: string): Promise<RevertWorld> {
     },
     async stop() {
       // whoever serves the socket, the launcher's QEMU after a restore included
-      for (let i = 0; i < 500 && (await status()) !== 'shutoff'; i++) {
+      for (let i = 0; i < 3000 && (await status()) !== 'shutoff'; i++) { // a real process ending: a generous bound
         await qmpCall(qmp, 'quit').catch(() => {});
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -8,8 +8,9 @@ import { readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { writeFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { testHooks } from '../../src/journal/crash-points.js';
-import { qemuRevertWorld, worldDir, xenRevertWorld, type RevertWorld } from '../crash/revert-world.js';
+import { qemuRevertWorld, worldDir, type RevertWorld } from '../crash/revert-world.js';
 import { assertEndState, prepareCell } from '../crash/revert-matrix.js';
+import { xenCell } from '../crash/revert-cells.js';
 import { treeState } from '../cli/one-off-helpers.js';
 
 const exec = promisify(execFile);
@@ -97,18 +98,12 @@ async function xlFails(w: RevertWorld, command: string, stderr: string): Promise
 }
 
 test('a failing xl: list refuses before anything; destroy leaves the domain as before and running; restore rolls the disks back', async (t) => {
-  const w = await xenRevertWorld(await worldDir('xensnap-rvh-xl-'));
-  t.after(() => w.close());
-  await w.start();
-  await w.write(1);
-  assert.equal((await w.cli('create', 'leg-1', '--live', '-n', 'l1')).code, 0);
-  await w.write(2);
-  const cell = await prepareCell('VHD live', w, { target: 'l1', args: ['--stop'], withMemory: true, running: true });
-
+  const cell = await xenCell(t, 'live');
+  const { w } = cell;
   await w.reset();
   await xlFails(w, 'list', 'libxl: error: injected: cannot list\n');
   const before = await files(w);
-  const listed = await w.cli('revert', 'leg-1', 'l1', '--yes', '--stop');
+  const listed = await w.cli('revert', 'leg-1', 's1', '--yes', '--stop');
   assert.equal(listed.code, 1);
   assert.equal(listed.err, 'xl failed (command: xl list leg-1; exit code: 1; stderr: libxl: error: injected: cannot list)\n');
   assert.deepEqual(await files(w), before);
@@ -116,9 +111,9 @@ test('a failing xl: list refuses before anything; destroy leaves the domain as b
 
   await w.reset();
   await xlFails(w, 'destroy', 'libxl: error: injected: cannot destroy\n');
-  const destroyed = await w.cli('revert', 'leg-1', 'l1', '--yes', '--stop');
+  const destroyed = await w.cli('revert', 'leg-1', 's1', '--yes', '--stop');
   assert.equal(destroyed.code, 1);
-  assert.equal(destroyed.err, 'revert of leg-1 to l1 failed: xl failed (command: xl destroy leg-1; exit code: 1; stderr: libxl: error: injected: cannot destroy)\nleg-1 is as before the revert: its disks are as they were and no pre-revert snapshot was kept; leg-1 is running\n');
+  assert.equal(destroyed.err, 'revert of leg-1 to s1 failed: xl failed (command: xl destroy leg-1; exit code: 1; stderr: libxl: error: injected: cannot destroy)\nleg-1 is as before the revert: its disks are as they were and no pre-revert snapshot was kept; leg-1 is running\n');
   await assertEndState(cell, 'as-before', 'running', 'xl destroy failed');
 
   await w.reset();
@@ -126,9 +121,9 @@ test('a failing xl: list refuses before anything; destroy leaves the domain as b
   const world = JSON.parse(await readFile(path, 'utf8'));
   world.failures = [{ command: 'restore', exitCode: 1, stderr: 'libxl: error: injected: cannot restore\n' }];
   await writeFile(path, JSON.stringify(world));
-  const restored = await w.cli('revert', 'leg-1', 'l1', '--yes', '--stop');
+  const restored = await w.cli('revert', 'leg-1', 's1', '--yes', '--stop');
   assert.equal(restored.code, 1);
-  assert.match(restored.err, /^revert of leg-1 to l1 failed: xl failed \(command: xl restore \S+l1\.save; exit code: 1; stderr: libxl: error: injected: cannot restore\)\n/);
+  assert.match(restored.err, /^revert of leg-1 to s1 failed: xl failed \(command: xl restore \S+s1\.save; exit code: 1; stderr: libxl: error: injected: cannot restore\)\n/);
   assert.ok(restored.err.endsWith('\nleg-1 is as before the revert: its disks are as they were and no pre-revert snapshot was kept; leg-1 is shut off because --stop had stopped it\n'), restored.err);
   await assertEndState(cell, 'as-before', 'shutoff', 'xl restore failed');
 });
