@@ -57,7 +57,7 @@ const reconciler: Reconciler = async (opts) => {
   const p = plan({ policies: opts.policies, observed: observe(), now: opts.now, limits: { maxDeletes: 50 } });
   phases.push(performance.now() - t0);
   runs++;
-  const report = { startedAt, finishedAt: new Date().toISOString(), recovered: [], plan: p, results: [], heldBack: 0, ok: true, error: null };
+  const report = { startedAt, finishedAt: new Date().toISOString(), recovered: [], plan: p, results: [], heldBack: 0, skippedDomains: [], ok: true, error: null };
   queueMicrotask(() => onFinish?.());
   return report;
 };

@@ -16,10 +16,10 @@ test('--help lists every command of the contract', async () => {
   const e = capture();
   const code = await main(['--help'], { stdout: o.stream, stderr: e.stream, env: {} });
   assert.equal(code, 0);
-  for (const name of ['validate', 'plan', 'apply', 'run', 'list', 'revert', 'create', 'delete', 'pin', 'unpin', 'simulate', 'status']) {
+  for (const name of ['validate', 'plan', 'apply', 'run', 'list', 'revert', 'create', 'delete', 'pin', 'unpin', 'recover', 'simulate', 'status']) {
     assert.match(o.text(), new RegExp(`^  ${name} +\\S`, 'm'), name);
   }
-  assert.equal(commands.filter((c) => !c.hidden).length, 12);
+  assert.equal(commands.filter((c) => !c.hidden).length, 13);
 });
 
 test('help COMMAND prints that command\'s usage', async () => {

@@ -11,6 +11,7 @@ import { backendRefusal } from '../backends/backend-refusal.js';
 import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
 import { executePlan } from './execute-plan.js';
 import { recoverPending } from './recover-pending.js';
+import { blockedKeys, skippedDomains, unresolvedLine, type SkippedDomain, type UnresolvedWork } from './unresolved-work.js';
 import { hostBackends } from './host-backends.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { hostDriver } from '../hypervisor/host-driver.js';
@@ -23,6 +24,8 @@ export interface ReconcileReport {
   plan: Plan;
   results: ActionResult[];
   heldBack: number;
+  /** Domains skipped for unresolved work (never planned this run), with reason and journal. */
+  skippedDomains: SkippedDomain[];
   ok: boolean;
   error: string | null;
 }
@@ -56,8 +59,8 @@ export interface RecoveredHost {
   recovered: string[];
   /** Domain keys whose interrupted work could not be resolved: never planned this run. */
   blocked: Set<string>;
-  /** Why, one line per unresolved operation. */
-  unresolved: string[];
+  /** The unresolved work itself: one entry per journal, with its reason and file. */
+  unresolved: UnresolvedWork[];
 }
 
 /**
@@ -72,12 +75,12 @@ export async function recoverAndObserve(
   const first = await observeHost(config);
   const recovery = await recoverPending({ stateDir: config.stateDir, domains: first.domains, backends, records: recordStore, driver });
   const { domains, observed } = recovery.recovered.length ? await observeHost(config) : first;
-  const blocked = new Set(recovery.unresolved.map((u) => u.domainKey));
+  const blocked = blockedKeys(recovery.unresolved, domains.map((d) => d.key));
   for (const u of recovery.unresolved) {
     const d = domains.find((x) => x.key === u.domainKey);
-    observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: `interrupted work not recovered: ${u.message}` });
+    observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: unresolvedLine(u) });
   }
-  return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved.map((u) => u.message) };
+  return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved };
 }
 
 /** The plan for a recovered host, with the backends' own snapshotability matrix. */
@@ -132,6 +135,11 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
   const result = planHost(host, opts.policies, opts.now, opts.maxDeletes ?? opts.config.limits.maxDeletes);
   const results = opts.signal?.aborted ? [] : await executeOnHost(result.actions, host, { ...opts, backends });
   const failed = results.filter((r) => r.status === 'failed');
+  const skipped = skippedDomains(host.unresolved, host.domains);
+  const errors = [
+    ...failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`),
+    ...skipped.map((s) => `${s.domain} skipped: interrupted work not recovered (${s.operation}): ${s.reason}; journal ${s.journal}`),
+  ];
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -139,7 +147,8 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     plan: result,
     results,
     heldBack: result.findings.filter((f) => f.kind === 'held-back').length,
-    ok: failed.length === 0 && host.blocked.size === 0,
-    error: failed.length ? failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`).join('; ') : null,
+    skippedDomains: skipped,
+    ok: failed.length === 0 && skipped.length === 0,
+    error: errors.length ? errors.join('; ') : null,
   };
 }

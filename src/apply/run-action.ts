@@ -5,7 +5,8 @@ import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
 import type { HookProfile } from '../model/host-config.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
-import { OperationJournal } from './journal.js';
+import { OperationJournal } from '../journal/operation-journal.js';
+import type { CreateOp, DeleteOp } from './journal-ops.js';
 import { buildRecord, recordSeed } from './build-record.js';
 import { runHookPhase } from './run-hooks.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
@@ -88,9 +89,9 @@ async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
   // The record is written only after the backend confirmed: a record always means a snapshot.
   // Its intent carries the whole record, so recovery rolls a crash here forward, not back.
   const record = { ...buildRecord(recordSeed(a, deps.policies), domain, made, deps.now()), memoryFile };
-  await journal.intent('write-record', { domainKey: domain.key, snapshot: a.snapshot, record });
+  await journal.intent('record.write', { domainKey: domain.key, snapshot: a.snapshot, record });
   await deps.records.write(deps.stateDir, record, domain.key);
-  await journal.done('write-record');
+  await journal.done('record.write');
   return notes;
 }
 
@@ -103,10 +104,10 @@ async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
   await backend.delete({ domain, snapshot: a.snapshot, type: snap.type, disks: snap.disks, ...(a.merge ? { steps: a.merge.disks } : {}) }, journal, progress);
   // a live snapshot's memory image goes with its record, in the same journaled step
   const memoryFile = snap.record?.memoryFile ?? null;
-  await journal.intent('remove-record', { domainKey: domain.key, snapshot: a.snapshot, memoryFile });
+  await journal.intent('record.remove', { domainKey: domain.key, snapshot: a.snapshot, memoryFile });
   await removeMemoryFile(memoryFile);
   await deps.records.remove(deps.stateDir, domain.key, a.snapshot);
-  await journal.done('remove-record');
+  await journal.done('record.remove');
 }
 
 /**
@@ -141,27 +142,33 @@ function hookOf(a: ExecAction, deps: ActionDeps): { name: string; profile: HookP
   return name && profile ? { name, profile } : null;
 }
 
-async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, started: number): Promise<ActionResult> {
-  const journal = await OperationJournal.begin(deps.stateDir, {
-    action: a.action,
+/** The begin line of an action's journal: enough for recovery to find the images and the domain. */
+function journalOp(a: ExecAction, domain: Domain, deps: ActionDeps): CreateOp | DeleteOp {
+  const base = {
     domainKey: domain.key,
     domainName: domain.name,
     snapshot: a.snapshot,
     backend: a.disks.length ? backendNameOf(domain.disks.find((d) => d.vdev === a.disks[0])?.backend ?? 'qdisk') : 'qdisk',
-    detail: {
-      type: a.type,
-      mode: a.mode,
-      disks: a.disks,
-      domainState: domain.state,
-      // enough for recovery to write the record of a snapshot it must keep
-      seed: a.action === 'create' ? recordSeed(a, deps.policies) : null,
-      // a delete's disks: recovery finishes the ones a crash stopped it from reaching
-      snapshotDisks: a.action === 'delete' ? (deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot)?.disks ?? []) : [],
-      // and the planned step of each disk, so recovery runs what the plan decided
-      ...(a.action === 'delete' && a.merge ? { steps: a.merge.disks } : {}),
-      diskPaths: domain.disks.filter((d) => a.disks.includes(d.vdev)).map((d) => ({ vdev: d.vdev, path: d.path, format: d.format, backend: d.backend })),
-    },
-  });
+  } as const;
+  const common = {
+    type: a.type,
+    mode: a.mode,
+    disks: a.disks,
+    domainState: domain.state,
+    diskPaths: domain.disks.filter((d) => a.disks.includes(d.vdev)).map((d) => ({ vdev: d.vdev, path: d.path, format: d.format, backend: d.backend })),
+  };
+  if (a.action === 'create') {
+    // enough for recovery to write the record of a snapshot it must keep
+    return { ...base, action: 'create', detail: { ...common, seed: recordSeed(a, deps.policies) } };
+  }
+  // a delete's disks: recovery finishes the ones a crash stopped it from reaching
+  const snapshotDisks = deps.snapshots.find((s) => s.domainKey === domain.key && s.name === a.snapshot)?.disks ?? [];
+  // and the planned step of each disk, so recovery runs what the plan decided
+  return { ...base, action: 'delete', detail: { ...common, snapshotDisks, ...(a.merge ? { steps: a.merge.disks } : {}) } };
+}
+
+async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, started: number): Promise<ActionResult> {
+  const journal = await OperationJournal.begin(deps.stateDir, journalOp(a, domain, deps));
   try {
     const notes = a.action === 'create' ? await create(a, domain, deps, journal) : (await remove(a, domain, deps, journal), []);
     await journal.end();

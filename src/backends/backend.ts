@@ -4,13 +4,23 @@ import type { SnapshotDiskRecord } from '../model/snapshot.js';
 import type { DiskDeleteStep } from '../plan/plan-types.js';
 
 /**
- * The journal's view of a backend operation. `intent` is awaited BEFORE each named step
- * (write-ahead: when it returns, the intent is durable) and `done` after the step succeeded.
- * `detail` holds whatever recovery needs to finish or roll back that step (paths, node names).
+ * The journal's view of an operation. `intent` is awaited BEFORE each named step (write-ahead:
+ * when it returns, the intent is durable) and `done` after the step succeeded. `detail` holds
+ * whatever recovery needs to finish or roll back that step (paths, node names). Step names
+ * follow src/journal/step-names.ts: `<owner>.<step>`, with `detail.vdev` on per-disk steps.
  */
 export interface StepJournal {
-  intent(step: string, detail: Record<string, unknown>): Promise<void>;
+  intent(step: string, detail: object): Promise<void>;
   done(step: string): Promise<void>;
+}
+
+/**
+ * The journal as one owner of steps writes it: only the owner's own steps (`S`, its tagged
+ * union), each with its own detail type. Any StepJournal is one.
+ */
+export interface OwnedStepJournal<S extends { step: string; detail: object }> {
+  intent<N extends S['step']>(step: N, detail: Extract<S, { step: N }>['detail']): Promise<void>;
+  done(step: S['step']): Promise<void>;
 }
 
 /** A journal that records nothing (tests, dry runs). */
@@ -67,7 +77,10 @@ export interface SnapshotBackend {
 
 export { frozenImagePath } from '../model/frozen-image-path.js';
 
-/** One journaled step handed back to the backend that wrote it; `done` false = was in flight. */
+/**
+ * One journaled step handed back to the backend that wrote it; `done` false = was in flight.
+ * Recovery has checked it with the backend's own step guard before handing it over.
+ */
 export interface RecoveryStep {
   step: string;
   detail: Record<string, unknown>;

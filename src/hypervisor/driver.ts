@@ -36,6 +36,14 @@ export interface HypervisorDriver {
    * first of `disks`, as snapshot-save wrote it; every disk reverted) with `snapshot-load`.
    */
   restoreInternal?(d: Domain, tag: string, disks: Disk[], opts: RestoreOptions): Promise<Domain>;
+  /**
+   * qemu only: finishes a restore (restore or restoreInternal) that was interrupted, on the
+   * QEMU it had started: waits for an incoming migration to end, loads the internal snapshot
+   * again if the CPUs never ran, then continues unless `paused`. 'aborted': the guest had never
+   * run and the restore could not be finished, so QEMU was quit (nothing ran on the disks).
+   * Drivers without it finish by resuming a paused domain.
+   */
+  finishRestore?(d: Domain, how: { internalTag: string | null; disks: Disk[]; paused: boolean }): Promise<'finished' | 'aborted'>;
   /** Stops a running or paused domain at once, discarding its memory (revert --stop). */
   destroy(d: Domain): Promise<void>;
   qmp(d: Domain): Promise<QmpClient>;

@@ -1,28 +1,22 @@
 import { unlink } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { HypervisorDriver } from './driver.js';
+import type { LiveStep } from './live-steps.js';
 
-/** A journal step as recovery reads it (structurally the journal's JournalStep). */
-export interface LiveJournalStep {
-  step: string;
-  detail: Record<string, unknown>;
-  done: boolean;
-}
-
-/** The steps takeLiveSnapshot journals itself; everything else belongs to the disk backend. */
-export const LIVE_STEPS = new Set(['live-pause', 'live-save-memory', 'live-disks', 'live-resume']);
+/** A live step as recovery reads it back, done or in flight. */
+export type LiveJournalStep = LiveStep & { done: boolean };
 
 /**
  * Finishes the hypervisor half of a live snapshot a crash interrupted: a domain this snapshot
  * paused and never resumed is resumed (unless it is no longer paused, or its operator had paused
- * it before), and a memory image whose save never completed is removed. Returns the remaining
- * (backend) steps, for the backend's own recovery to roll the disk part back, and what was done.
+ * it before), and a memory image whose save never completed is removed. Returns what was done;
+ * the disk backend's own recovery rolls the disk part back.
  */
-export async function recoverLiveSteps(steps: LiveJournalStep[], domain: Domain, driver: HypervisorDriver): Promise<{ backendSteps: LiveJournalStep[]; messages: string[] }> {
+export async function recoverLiveSteps(steps: LiveJournalStep[], domain: Domain, driver: HypervisorDriver): Promise<string[]> {
   const messages: string[] = [];
-  const find = (name: string) => steps.find((s) => s.step === name);
-  const save = find('live-save-memory');
-  if (save && !save.done && typeof save.detail.file === 'string') {
+  const find = <N extends LiveStep['step']>(name: N) => steps.find((s): s is Extract<LiveStep, { step: N }> & { done: boolean } => s.step === name);
+  const save = find('live.save-memory');
+  if (save && !save.done) {
     await unlink(save.detail.file).then(
       () => messages.push(`removed the incomplete memory image ${save.detail.file}`),
       (err: NodeJS.ErrnoException) => {
@@ -30,13 +24,13 @@ export async function recoverLiveSteps(steps: LiveJournalStep[], domain: Domain,
       },
     );
   }
-  const pause = find('live-pause');
-  const resumed = find('live-resume')?.done ?? false;
+  const pause = find('live.pause');
+  const resumed = find('live.resume')?.done ?? false;
   if (pause && !resumed && pause.detail.stateBefore !== 'paused') {
     if ((await driver.status(domain)) === 'paused') {
       await driver.resume(domain);
       messages.push(`domain ${domain.name} was left paused by the interrupted live snapshot; resumed`);
     }
   }
-  return { backendSteps: steps.filter((s) => !LIVE_STEPS.has(s.step)), messages };
+  return messages;
 }

@@ -53,8 +53,8 @@ export function memoryFilePath(stateDir: string, domainKey: string, snapshot: st
  * its memory, see HypervisorDriver.memoryAfterDisks), inside a guest freeze when asked. Every path
  * resumes the domain (a failed resume is retried, then reported loudly with `needsRecovery`); a
  * failure before the snapshot is whole removes the memory file and undoes the disk snapshot, so
- * nothing partial stays. Journal steps `live-pause`, `live-save-memory`, `live-disks`,
- * `live-resume` tell crash recovery the domain may be paused.
+ * nothing partial stays. Journal steps `live.pause`, `live.save-memory`, `live.disks`,
+ * `live.resume` (live-steps.ts) tell crash recovery the domain may be paused.
  */
 export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSnapshotResult> {
   const started = performance.now();
@@ -73,7 +73,7 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
   let pauseWindowMs = 0;
   let memoryBytes = 0;
   const result = await withQuiesce({ mode: req.quiesce, socket: req.guestAgentSocket, domainName: domain.name }, notes, async () => {
-    await journal.intent('live-pause', { domain: domain.name, hypervisor: driver.kind, stateBefore: domain.state });
+    await journal.intent('live.pause', { domain: domain.name, hypervisor: driver.kind, stateBefore: domain.state });
     const t0 = performance.now();
     let disks: SnapshotDiskRecord[] | null = null;
     let fileMade = false;
@@ -81,9 +81,9 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
     try {
       // Inside the try: a pause that "failed" (a timeout, say) may still have stopped the guest.
       if (!wasPaused) await driver.pause(domain);
-      await journal.done('live-pause');
+      await journal.done('live.pause');
       if (internalOnQemu) {
-        await journal.intent('live-disks', { snapshot: req.snapshot, type: req.type, memory: 'snapshot-save' });
+        await journal.intent('live.disks', { snapshot: req.snapshot, type: req.type, memory: 'snapshot-save' });
         const client = await driver.qmp(domain);
         try {
           const saved = await snapshotSaveLive(client, req.disks, req.snapshot);
@@ -92,22 +92,22 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
         } finally {
           client.close();
         }
-        await journal.done('live-disks');
+        await journal.done('live.disks');
       } else {
         const saveMemory = async () => {
-          await journal.intent('live-save-memory', { file });
+          await journal.intent('live.save-memory', { file });
           const fh = await open(file!, 'wx', 0o600); // an existing image of the same name is never overwritten
           await fh.close();
           fileMade = true;
           await driver.saveMemory(domain, file!);
           await chmod(file!, 0o600); // xl may have replaced the file with its own mode
           memoryBytes = (await stat(file!)).size;
-          await journal.done('live-save-memory');
+          await journal.done('live.save-memory');
         };
         const snapDisks = async () => {
-          await journal.intent('live-disks', { snapshot: req.snapshot, type: req.type });
+          await journal.intent('live.disks', { snapshot: req.snapshot, type: req.type });
           disks = await req.backend.create({ domain: paused, disks: req.disks, snapshot: req.snapshot, type: req.type }, journal);
-          await journal.done('live-disks');
+          await journal.done('live.disks');
         };
         if (driver.memoryAfterDisks) {
           await snapDisks();
@@ -152,7 +152,7 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
  */
 async function resumeLoudly(req: LiveSnapshotRequest, notes: string[], failure: unknown): Promise<void> {
   const { journal, driver, domain } = req;
-  const journalOk = await journal.intent('live-resume', { domain: domain.name }).then(
+  const journalOk = await journal.intent('live.resume', { domain: domain.name }).then(
     () => true,
     (e: Error) => (notes.push(`domain ${domain.name}: the journal could not record the resume (${e.message})`), false),
   );
@@ -180,5 +180,5 @@ async function resumeLoudly(req: LiveSnapshotRequest, notes: string[], failure: 
       }
     }
   }
-  if (journalOk) await journal.done('live-resume').catch(() => {}); // the domain runs: that is what matters now
+  if (journalOk) await journal.done('live.resume').catch(() => {}); // the domain runs: that is what matters now
 }

@@ -1,4 +1,5 @@
 import type { LoopState, TriggerReason } from './loop-state.js';
+import type { SkippedDomain } from '../apply/unresolved-work.js';
 
 export const STATUS_FORMAT_VERSION = 1;
 export const STATUS_FILE = '.status.json';
@@ -16,6 +17,8 @@ export interface RunSummary {
   actions: { ok: number; failed: number; skipped: number };
   heldBack: number;
   recovered: number;
+  /** Domains skipped for unresolved work, with reason and journal file (see `xensnap recover`). */
+  skippedDomains: SkippedDomain[];
   message: string | null;
 }
 

@@ -8,6 +8,7 @@ import { INITIAL_POLICY_SET, nextPolicySetState, type PolicyLoader, type PolicyS
 import { computeNextWake } from './next-wake.js';
 import { summariseNoReport, summariseReport } from './run-summary.js';
 import { logExecEvent } from './log-exec-event.js';
+import { countSkipped } from '../apply/unresolved-work.js';
 
 /** What the loop is built from; every edge is injected. */
 export interface LoopDeps {
@@ -172,7 +173,8 @@ export class ReconcileLoop {
     if (summary.result !== 'ok' && summary.message) this.noteError(summary.message);
     this.lastRunNowMs = nowMs;
     this.lastRunEndMs = timers.now();
-    const fields = { result: summary.result, durationMs: summary.durationMs, actions: summary.actions, heldBack: summary.heldBack, message: summary.message ?? undefined };
+    for (const s of summary.skippedDomains) log.warn('domain skipped: interrupted work not recovered', { domain: s.domain, operation: s.operation, reason: s.reason, journal: s.journal });
+    const fields = { result: summary.result, durationMs: summary.durationMs, actions: summary.actions, heldBack: summary.heldBack, domainsSkipped: countSkipped(summary.skippedDomains), message: summary.message ?? undefined };
     if (summary.result === 'ok') log.info('reconcile finished', fields);
     else log.warn('reconcile finished', fields);
     this.deps.onRun?.(summary, report, set);

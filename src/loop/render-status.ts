@@ -1,4 +1,5 @@
 import type { DaemonStatus } from './daemon-status.js';
+import { skippedSummary } from '../apply/unresolved-work.js';
 
 function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -21,9 +22,11 @@ export function renderStatusText(s: DaemonStatus, alive: boolean): string {
     out.push(
       `last run: ${r.result} at ${r.at}, ${seconds(r.durationMs)} (${r.triggers.join(', ')}); ` +
         `actions ${r.actions.ok} ok, ${r.actions.failed} failed, ${r.actions.skipped} skipped; ${r.heldBack} deletes held back` +
-        (r.recovered ? `; ${r.recovered} recovered` : ''),
+        (r.recovered ? `; ${r.recovered} recovered` : '') +
+        (skippedSummary(r.skippedDomains ?? []) ? `; ${skippedSummary(r.skippedDomains ?? [])}` : ''),
     );
-    if (r.message) out.push(`  ${r.message}`);
+    for (const s of r.skippedDomains ?? []) out.push(`  ${s.domain}: skipped: interrupted work not recovered (${s.operation}): ${s.reason}; journal ${s.journal}; see xensnap recover ${s.domain}`);
+    if (r.message && !(r.skippedDomains ?? []).length) out.push(`  ${r.message}`);
   } else out.push('last run: none yet');
   out.push(`last success: ${s.lastSuccessAt ?? 'never'}`);
   if (running && s.nextWake) out.push(`next wake: ${s.nextWake.at} (${s.nextWake.reason === 'slot' ? `slot of ${s.nextWake.policy}` : 'resync'})`);

@@ -15,6 +15,7 @@ export function summariseReport(report: ReconcileReport, triggers: TriggerReason
     actions: { ok: count('ok'), failed: failed.length, skipped: count('skipped') },
     heldBack: report.heldBack,
     recovered: report.recovered.length,
+    skippedDomains: report.skippedDomains,
     message: report.error ?? (failed.length ? failed.map((r) => `${r.action.action} ${r.action.domain.name}/${r.action.snapshot}: ${r.message ?? 'failed'}`).join('; ') : null),
   };
 }
@@ -30,6 +31,7 @@ export function summariseNoReport(result: 'error' | 'skipped', at: string, finis
     actions: { ok: 0, failed: 0, skipped: 0 },
     heldBack: 0,
     recovered: 0,
+    skippedDomains: [],
     message,
   };
 }

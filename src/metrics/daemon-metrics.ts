@@ -26,6 +26,7 @@ export class DaemonMetrics {
   private readonly diagnostics: Gauge;
   private readonly lastSuccess: Gauge;
   private readonly heldBack: Gauge;
+  private readonly unresolved: Gauge<'domain'>;
   private readonly state: Gauge<'state'>;
   private figures: PolicyDomainFigures[] = [];
 
@@ -59,6 +60,12 @@ export class DaemonMetrics {
     this.diagnostics = new Gauge({ name: 'xensnap_policy_set_diagnostics', help: 'Problems found in the latest load of the policy directory.', registers });
     this.lastSuccess = new Gauge({ name: 'xensnap_last_success_timestamp_seconds', help: 'End of the last successful reconcile run, Unix time.', registers });
     this.heldBack = new Gauge({ name: 'xensnap_deletes_held_back', help: 'Deletes held back by the limits in the last run.', registers });
+    this.unresolved = new Gauge({
+      name: 'xensnap_unresolved_journals',
+      help: 'Journals of interrupted work recovery could not resolve, per domain they block (see xensnap recover), after the last run.',
+      labelNames: ['domain'],
+      registers,
+    });
     this.state = new Gauge({ name: 'xensnap_loop_state', help: 'The reconcile loop state (1 for the current one).', labelNames: ['state'], registers });
     this.valid.set(0);
     this.policies.set(0);
@@ -88,6 +95,8 @@ export class DaemonMetrics {
     if (summary.result === 'ok') this.lastSuccess.set(Date.parse(summary.finishedAt) / 1000);
     if (!report) return;
     this.heldBack.set(report.heldBack);
+    this.unresolved.reset();
+    for (const s of report.skippedDomains) this.unresolved.inc({ domain: s.domain });
     for (const r of report.results) this.actions.inc({ kind: r.action.action, result: r.status });
     this.figures = policyDomainFigures(report);
     this.managed.reset();

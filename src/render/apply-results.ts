@@ -1,10 +1,17 @@
 import type { ActionResult } from '../apply/execute-types.js';
+import { countSkipped, skippedLine, skippedSummary, type SkippedDomain } from '../apply/unresolved-work.js';
 
 export const APPLY_FORMAT_VERSION = 1;
 
-/** One line per action: `ok`, `FAILED` with the error, or `skipped` with why; then a summary. */
-export function renderApplyResults(results: ActionResult[], recovered: string[]): string {
+const count = (results: ActionResult[], s: string) => results.filter((r) => r.status === s).length;
+
+/**
+ * `recovered:` lines, one `!` line per domain skipped for unresolved work, one line per action
+ * (`ok`, `FAILED` with the error, or `skipped` with why), then a summary that counts all of them.
+ */
+export function renderApplyResults(results: ActionResult[], recovered: string[], skipped: SkippedDomain[] = []): string {
   const out: string[] = recovered.map((r) => `recovered: ${r}`);
+  out.push(...skipped.map(skippedLine));
   for (const r of results) {
     const a = r.action;
     const sign = a.action === 'create' ? '+' : '-';
@@ -13,12 +20,19 @@ export function renderApplyResults(results: ActionResult[], recovered: string[])
     else if (r.status === 'failed') out.push(`${head}: FAILED: ${r.message}`);
     else out.push(`${head}: skipped: ${r.message}`);
   }
-  const count = (s: string) => results.filter((r) => r.status === s).length;
-  out.push(`Apply: ${count('ok')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped.`);
+  const domains = skippedSummary(skipped);
+  out.push(`Apply: ${count(results, 'ok')} succeeded, ${count(results, 'failed')} failed, ${count(results, 'skipped')} skipped${domains ? `; ${domains}` : ''}.`);
   return out.join('\n') + '\n';
 }
 
-/** The JSON view of an apply: versioned, one result per action. */
-export function renderApplyJson(results: ActionResult[], recovered: string[]): string {
-  return JSON.stringify({ formatVersion: APPLY_FORMAT_VERSION, recovered, results }, null, 2) + '\n';
+/** The text of an apply with nothing to do: recoveries, skipped domains, `No changes.` */
+export function renderNoChanges(recovered: string[], skipped: SkippedDomain[]): string {
+  const domains = skippedSummary(skipped);
+  return [...recovered.map((r) => `recovered: ${r}`), ...skipped.map(skippedLine), domains ? `No changes; ${domains}.` : 'No changes.'].join('\n') + '\n';
+}
+
+/** The JSON view of an apply: versioned, one result per action, the skipped domains, and the summary counts. */
+export function renderApplyJson(results: ActionResult[], recovered: string[], skipped: SkippedDomain[] = []): string {
+  const summary = { succeeded: count(results, 'ok'), failed: count(results, 'failed'), skipped: count(results, 'skipped'), domainsSkipped: countSkipped(skipped) };
+  return JSON.stringify({ formatVersion: APPLY_FORMAT_VERSION, recovered, skippedDomains: skipped, results, summary }, null, 2) + '\n';
 }

@@ -1,88 +1,108 @@
-import type { SnapshotBackend, StepJournal } from '../backends/backend.js';
-import { BackendError, UserInputError } from '../errors.js';
+import type { OwnedStepJournal, RecoverableBackend, StepJournal } from '../backends/backend.js';
+import { BackendError } from '../errors.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
-import type { Disk, Domain } from '../model/domain.js';
-import type { SnapshotRecord } from '../model/snapshot.js';
-import { METADATA_FORMAT_VERSION } from '../model/snapshot.js';
-import { writeRecord } from '../state/write-record.js';
-import { applyInternalTag, freshLeafOver } from './fresh-leaf.js';
-import type { RevertPlan } from './revert-plan.js';
+import type { Domain } from '../model/domain.js';
+import { METADATA_FORMAT_VERSION, type SnapshotRecord, type SnapshotDiskRecord } from '../model/snapshot.js';
+import { classifySteps } from '../apply/classify-steps.js';
+import type { RevertOp } from '../apply/journal-ops.js';
+import type { RecordStep } from '../apply/record-steps.js';
+import type { ReadStep } from '../journal/step-detail.js';
+import { frozenImagePath } from '../backends/backend.js';
+import { buildLeaf, switchDisk } from './revert-disk.js';
+import { resolveRevert, type RevertOutcome, type RevertResolveDeps } from './revert-resolve.js';
+import type { RevertDiskPlan, RevertStep } from './revert-steps.js';
 
-export interface RevertDeps {
-  driver: HypervisorDriver;
-  /** The backend that owns a disk (qdisk or blktap); all disks of one revert share one. */
-  backendFor(disk: Disk): SnapshotBackend;
-  stateDir: string;
-  journal: StepJournal;
-  now: Date;
-  writeRecord?: (stateDir: string, record: SnapshotRecord, domainKey: string) => Promise<unknown>;
+/** The journal of a revert: written step by step, and read back to roll back after a failure. */
+export interface RevertJournal extends StepJournal {
+  readonly file: string;
+  readSteps(): Promise<ReadStep[]>;
 }
 
-/**
- * Carries out a revert plan. Order: stop the domain (when the plan says so), freeze the current
- * disks as the pre-revert snapshot through the backend's own shut-off create and record it, switch
- * every disk (apply the tag, or a fresh leaf over the frozen image), then restore memory for live
- * snapshots. Until the disk switches start, a failure leaves the disks' content untouched; the
- * pre-revert snapshot is recorded before any switch, so the old state is never lost.
- */
-export async function revertDomain(plan: RevertPlan, domain: Domain, deps: RevertDeps): Promise<Domain> {
-  if (plan.refusal) throw new UserInputError(`revert: ${plan.refusal}`);
-  const { driver, journal } = deps;
-  const stateBefore = await driver.status(domain);
-  if (plan.stopFirst) {
-    await journal.intent('revert-stop', { domain: domain.name, hypervisor: driver.kind });
-    await driver.destroy(domain);
-    await journal.done('revert-stop');
-    const now = await driver.status(domain);
-    if (now !== 'shutoff') throw new BackendError(`domain ${domain.name} is still ${now} after it was stopped; nothing was reverted`);
-  } else if (stateBefore !== 'shutoff') {
-    throw new UserInputError(`revert: domain ${domain.name} is ${stateBefore}; pass --stop to stop it first`);
-  }
-  const off: Domain = { ...domain, state: 'shutoff' };
-  delete off.domid;
-  const disks = plan.disks.map((s) => domain.disks.find((d) => d.vdev === s.vdev)!);
-  const backend = deps.backendFor(disks[0]!);
+export interface RevertDeps extends RevertResolveDeps {
+  journal: RevertJournal;
+  now: Date;
+}
 
-  const kept = await backend.create({ domain: off, disks, snapshot: plan.preRevert, type: plan.type }, journal);
-  await journal.intent('revert-record', { domainKey: domain.key, snapshot: plan.preRevert });
-  const record: SnapshotRecord = {
+/** The pre-revert snapshot's record: a manual snapshot of the disks as they were. */
+function preRevertRecord(op: RevertOp, domain: Domain, disks: SnapshotDiskRecord[], now: Date): SnapshotRecord {
+  const d = op.detail;
+  return {
     formatVersion: METADATA_FORMAT_VERSION,
-    name: plan.preRevert,
-    description: `state before revert to ${plan.snapshot}`,
+    name: d.preRevert,
+    description: `state before revert to ${d.target}`,
     domain: { uuid: domain.uuid, name: domain.name },
-    createdAt: deps.now.toISOString(),
+    createdAt: now.toISOString(),
     slot: null,
     policy: null,
     policyRevision: null,
     deletionPolicy: 'Retain',
     managedBy: 'xensnap',
     mode: 'disk-only',
-    type: plan.type,
-    domainState: plan.stopFirst ? stateBefore : 'shutoff',
+    type: d.preRevertType,
+    domainState: d.stateBefore,
     memoryFile: null,
     pinned: false,
-    disks: kept,
+    disks,
   };
-  await (deps.writeRecord ?? writeRecord)(deps.stateDir, record, domain.key);
-  await journal.done('revert-record');
+}
 
-  for (const step of plan.disks) {
-    if (step.action === 'load-tag') continue; // QEMU's snapshot-load reverts these disks below
-    await journal.intent(`revert-disk:${step.vdev}`, { leaf: step.leaf, action: step.action, source: step.source });
-    if (step.action === 'apply-tag') await applyInternalTag(step.leaf, step.source);
-    else await freshLeafOver(step.leaf, step.source, step.format);
-    await journal.done(`revert-disk:${step.vdev}`);
+/**
+ * Carries out a checked revert, journaled step by step: new leaves built aside (those that read
+ * through images existing now, before the domain is stopped, so a failure there costs no stop),
+ * the domain stopped (--stop), the pre-revert snapshot made through the backend's shut-off create
+ * and recorded, leaves reading through their own pre-revert image built, every disk switched, and
+ * memory restored. On any failure the journal is read back and resolveRevert brings the domain to
+ * one of its two end states, the same way crash recovery does; the outcome carries the error.
+ * Throws only when that resolution itself fails (the journal is then work for recovery).
+ */
+export async function revertDomain(op: RevertOp, domain: Domain, deps: RevertDeps): Promise<RevertOutcome & { error: Error | null }> {
+  const d = op.detail;
+  const journal = deps.journal as OwnedStepJournal<RevertStep | RecordStep> & RevertJournal;
+  const detailOf = (p: RevertDiskPlan) => ({ ...p, preFrozen: d.preRevertType === 'external' ? frozenImagePath(p.leaf, d.preRevert) : null });
+  const build = async (p: RevertDiskPlan) => {
+    await journal.intent('revert.build-leaf', detailOf(p));
+    await buildLeaf(p);
+    await journal.done('revert.build-leaf');
+  };
+  const late = (p: RevertDiskPlan) => p.source === detailOf(p).preFrozen;
+  try {
+    for (const p of d.disks) if (p.temp && !late(p)) await build(p);
+    if (d.stopFirst) {
+      await journal.intent('revert.stop', { domain: domain.name, hypervisor: deps.driver.kind, stateBefore: d.stateBefore });
+      await deps.driver.destroy(domain);
+      await journal.done('revert.stop');
+      const now = await deps.driver.status(domain);
+      if (now !== 'shutoff') throw new BackendError(`domain ${domain.name} is still ${now} after it was stopped`);
+    }
+    const off: Domain = { ...domain, state: 'shutoff' };
+    delete off.domid;
+    const disks = d.disks.map((p) => domain.disks.find((x) => x.vdev === p.vdev)!);
+    await journal.intent('revert.pre-revert', { snapshot: d.preRevert, type: d.preRevertType });
+    const made = await deps.backend.create({ domain: off, disks, snapshot: d.preRevert, type: d.preRevertType }, journal);
+    await journal.done('revert.pre-revert');
+    const record = preRevertRecord(op, domain, made, deps.now);
+    await journal.intent('record.write', { domainKey: domain.key, snapshot: d.preRevert, record });
+    await deps.records.write(deps.stateDir, record, domain.key);
+    await journal.done('record.write');
+    for (const p of d.disks) if (p.temp && late(p)) await build(p);
+    for (const p of d.disks) {
+      if (p.method === 'load-tag') continue; // QEMU's snapshot-load switches these with the memory
+      await journal.intent('revert.switch-disk', detailOf(p));
+      await switchDisk(p);
+      await journal.done('revert.switch-disk');
+    }
+    if (!d.memory) return { state: 'reverted', domainState: 'shutoff', stopped: d.stopFirst, messages: [], error: null };
+    const paused = d.after === 'paused';
+    await journal.intent('revert.restore', { domain: domain.name, memory: d.memory, paused });
+    if (d.memory.kind === 'file') await deps.driver.restore(off, d.memory.file, { paused });
+    else {
+      if (!deps.driver.restoreInternal) throw new BackendError(`the ${deps.driver.kind} driver cannot load internal snapshots with memory`);
+      await deps.driver.restoreInternal(off, d.memory.tag, disks, { paused });
+    }
+    await journal.done('revert.restore');
+    return { state: 'reverted', domainState: d.after, stopped: d.stopFirst, messages: [], error: null };
+  } catch (err) {
+    const steps = classifySteps(op, await journal.readSteps(), journal.file);
+    return { ...(await resolveRevert(op, steps, domain, deps)), error: err as Error };
   }
-
-  if (!plan.memory) return off;
-  const paused = plan.after === 'paused';
-  await journal.intent('revert-restore', { domain: domain.name, memory: plan.memory, paused });
-  let restored: Domain;
-  if (plan.memory.kind === 'file') restored = await driver.restore(off, plan.memory.file, { paused });
-  else {
-    if (!driver.restoreInternal) throw new BackendError(`the ${driver.kind} driver cannot load internal snapshots with memory`);
-    restored = await driver.restoreInternal(off, plan.memory.tag, disks, { paused });
-  }
-  await journal.done('revert-restore');
-  return restored;
 }

@@ -12,7 +12,7 @@ import { BlktapBackend } from '../../src/backends/blktap/blktap-backend.js';
 import { frozenImagePath } from '../../src/backends/backend.js';
 import { checkVhd } from '../../src/formats/vhd/vhd-check.js';
 import { recoverPending } from '../../src/apply/recover-pending.js';
-import { OperationJournal } from '../../src/apply/journal.js';
+import { OperationJournal } from '../../src/journal/operation-journal.js';
 import { recordStore } from '../../src/apply/reconcile-once.js';
 import type { Domain } from '../../src/model/domain.js';
 
@@ -48,8 +48,8 @@ async function world(t: { after(fn: () => Promise<void>): void }) {
 const paused = async (state: string) => (JSON.parse(await readFile(state, 'utf8')) as { tapdisks: { paused: boolean }[] }).tapdisks.map((t) => t.paused);
 const composed = async (d: Domain) => Promise.all(d.disks.map((x) => ownComposed(x.path)));
 
-const CREATE_STEPS = ['xvda:link-frozen', 'xvda:create-child', 'xvda:swap-leaf', 'xvdb:link-frozen', 'xvdb:create-child', 'xvdb:swap-leaf', 'write-record'];
-const DELETE_STEPS = ['xvda:stream', 'xvda:relink', 'xvda:remove-frozen', 'xvdb:stream', 'xvdb:relink', 'xvdb:remove-frozen', 'remove-record'];
+const CREATE_STEPS = [...['xvda', 'xvdb'].flatMap((v) => ['link-frozen', 'create-child', 'swap-leaf'].map((s) => `blktap.${s}:${v}`)), 'record.write'];
+const DELETE_STEPS = [...['xvda', 'xvdb'].flatMap((v) => ['stream', 'relink', 'remove-frozen'].map((s) => `blktap.${s}:${v}`)), 'record.remove'];
 
 for (const step of CREATE_STEPS) {
   test(`running blktap create killed at ${step}: recovered, no tapdisk paused`, async (t) => {
@@ -57,12 +57,12 @@ for (const step of CREATE_STEPS) {
     const before = await composed(w.domain);
     const r = await drive(w.domainFile, w.stateDir, 'create', 's1', step);
     assert.equal(r.signal, 'SIGKILL', r.out);
-    assert.deepEqual(await paused(w.tap.state), step === 'write-record' ? [false, false] : [true, true]);
+    assert.deepEqual(await paused(w.tap.state), step === 'record.write' ? [false, false] : [true, true]);
     const rec = await recoverPending(w.deps);
     assert.deepEqual(rec.unresolved, []);
     assert.equal(rec.recovered.length, 1);
     assert.deepEqual(await paused(w.tap.state), [false, false]);
-    const rolledForward = step === 'write-record';
+    const rolledForward = step === 'record.write';
     assert.match(rec.recovered[0]!, rolledForward ? /^create of s1 on web-1: the snapshot had been made; record written$/ : /^create of s1 on web-1: (rolled-back|nothing-to-do)/);
     assert.equal(await recordStore.exists(w.stateDir, w.domain.key, 's1'), rolledForward);
     for (const d of w.domain.disks) {
@@ -111,7 +111,7 @@ test('a finished blktap create whose new leaf took guest writes is kept and reco
   });
   const snapContent = await composed(w.domain);
   await new BlktapBackend().create({ domain: w.domain, disks: w.domain.disks, snapshot: 's2', type: 'external' }, journal);
-  await journal.abandon(); // the process died before write-record
+  await journal.abandon(); // the process died before record.write
   await guestWrite(w.domain.disks[0]!.path, 0, Buffer.alloc(512, 0x77)); // the guest wrote to xvda only
   const leaves = await composed(w.domain);
   const rec = await recoverPending(w.deps);

@@ -1,4 +1,4 @@
-// Kill during create/delete (XENSNAP_TEST_CRASH_AT, see src/apply/journal.ts): the next command
+// Kill during create/delete (XENSNAP_TEST_CRASH_AT, see src/journal/crash-points.ts): the next command
 // recovers through the same journal as apply, and the domain ends with no drift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ async function assertDb1Clean() {
 }
 
 test('killed in the middle of an external create: the same create run again rolls it back first, then succeeds', async () => {
-  const k = await crashAt('qdisk-offline-external-switch', 'create', 'db-1', '-n', 'c1');
+  const k = await crashAt('qdisk-offline.external-switch:xvda', 'create', 'db-1', '-n', 'c1');
   assert.equal(k.signal, 'SIGKILL');
   assert.equal((await journalFiles(state)).length, 1);
   const again = await cli('create', 'db-1', '-n', 'c1');
@@ -66,7 +66,7 @@ test('killed in the middle of an external create: the same create run again roll
 });
 
 test('killed after the images were made but before the record: apply resolves it one way or the other; no drift', async () => {
-  const k = await crashAt('write-record', 'create', 'db-1', '-n', 'c2');
+  const k = await crashAt('record.write', 'create', 'db-1', '-n', 'c2');
   assert.equal(k.signal, 'SIGKILL');
   const a = await spawnCli(bare, ['apply', '--yes', '--json']);
   assert.equal(a.err, '');
@@ -92,7 +92,7 @@ test('killed after the images were made but before the record: apply resolves it
 });
 
 test('killed in the middle of a delete merge, and before the record went: apply finishes the delete; the leaf keeps its data', async () => {
-  for (const step of ['qdisk-offline-external-commit', 'remove-record']) {
+  for (const step of ['qdisk-offline.external-commit:xvda', 'record.remove']) {
     const c = await cli('create', 'db-1', '-n', 'd1');
     assert.equal(c.code, 0, c.err);
     await writePattern(img('db-1-xvda.qcow2'), 'qcow2', 0x5c, 3 << 20, 65536);
@@ -113,7 +113,7 @@ test('killed in the middle of a delete merge, and before the record went: apply 
 });
 
 test('killed inside the QMP transaction of a create on the running web-3: apply rolls it back; the domain runs on its own leaf', async () => {
-  const k = await crashAt('transaction', 'create', 'web-3', '-n', 'r1', '--disks', 'xvdb');
+  const k = await crashAt('qdisk-online.transaction', 'create', 'web-3', '-n', 'r1', '--disks', 'xvdb');
   assert.equal(k.signal, 'SIGKILL');
   const a = await spawnCli(bare, ['apply', '--yes', '--json']);
   assert.equal(a.err, '');

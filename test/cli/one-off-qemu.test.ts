@@ -259,7 +259,7 @@ test('help: defaults are stated, and the commands come in the contract order', a
   assert.match(h.out, /--type TYPE {11}external \(the default/);
   assert.match(h.out, /Default: the epoch seconds/);
   const { commands } = await import('../../src/cli/commands/index.js');
-  assert.deepEqual(commands.map((c) => c.name), ['validate', 'plan', 'apply', 'run', 'list', 'revert', 'create', 'delete', 'pin', 'unpin', 'simulate', 'status', 'lab']);
+  assert.deepEqual(commands.map((c) => c.name), ['validate', 'plan', 'apply', 'run', 'list', 'revert', 'create', 'delete', 'pin', 'unpin', 'recover', 'simulate', 'status', 'lab']);
   assert.deepEqual(commands.filter((c) => c.hidden).map((c) => c.name), ['lab']);
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { xenWorld } from './crash-world.js';
 import { crashFirstDelete } from './crash-matrix.js';
 
-for (const point of ['qdisk-offline-external-rebase#1', 'qdisk-offline-external-unlink#1', 'qdisk-offline-external-rebase#2', 'qdisk-offline-external-unlink#2']) {
+for (const point of ['qdisk-offline.external-rebase:xvda#1', 'qdisk-offline.external-unlink:xvda#1', 'qdisk-offline.external-rebase:xvdb#1', 'qdisk-offline.external-unlink:xvdb#1']) {
   test(`offline qdisk external first delete killed at ${point}`, async (t) => {
     const w = await xenWorld(await mkdtemp(join(tmpdir(), 'xensnap-crash-fd-')));
     t.after(() => w.close());

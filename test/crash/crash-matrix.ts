@@ -37,7 +37,7 @@ export async function runCrashMatrix(w: World, dom: WorldDomain, type: 'external
   assert.equal(traced.code, 0, `${label}: traced apply: ${traced.stdout}${traced.stderr}`);
   const trace = (await readFile(traceFile, 'utf8')).split('\n').filter(Boolean);
   await rm(traceFile);
-  assert.ok(trace.includes('write-record') && trace.includes('remove-record'), `${label}: trace ${trace.join(', ')}`);
+  assert.ok(trace.includes('record.write') && trace.includes('record.remove'), `${label}: trace ${trace.join(', ')}`);
   await assertConverged(w, dom, type, s.snapshot, s.at, `${label} traced`);
   const points = crashPoints(trace);
   const covered: string[] = [];

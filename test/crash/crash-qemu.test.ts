@@ -21,7 +21,7 @@ const scenarios = [
 
 // A running external delete killed after its stream, before the old nodes are dropped: the frozen
 // node is still open in QEMU but out of the chain. Its own test, last (it blocks run-1 when it fails).
-const DROP_NODES = /^drop-nodes:/;
+const DROP_NODES = /^qdisk-online\.drop-nodes:/;
 
 for (const [name, type, what] of scenarios) {
   test(`crash at every step of an apply: ${what}`, { timeout: 300_000 }, async (t) => {
@@ -31,5 +31,5 @@ for (const [name, type, what] of scenarios) {
 }
 
 test('crash at drop-nodes of a running external delete (qdisk online recovery)', { timeout: 120_000 }, async () => {
-  await crashFirstDelete(w, w.domains.find((d) => d.name === 'run-1')!, 'external', 'drop-nodes:xvda#1', 500);
+  await crashFirstDelete(w, w.domains.find((d) => d.name === 'run-1')!, 'external', 'qdisk-online.drop-nodes:xvda#1', 500);
 });

@@ -47,7 +47,7 @@ function faultyBackend(real: SnapshotBackend): SnapshotBackend {
     create: (req, journal, progress) => {
       const j: StepJournal = {
         intent: async (step, detail) => {
-          if (step === 'transaction') throw new Error('injected: disk transaction failed');
+          if (step === 'qdisk-online.transaction') throw new Error('injected: disk transaction failed');
           return journal.intent(step, detail);
         },
         done: (step) => journal.done(step),
@@ -113,7 +113,7 @@ for (const type of ['external', 'internal'] as const) {
         c.close();
       }
       await assertNothingLeft(s);
-      assert.deepEqual(journal.lines.slice(-2), ['intent:live-resume', 'done:live-resume'], 'resumed on the failure path');
+      assert.deepEqual(journal.lines.slice(-2), ['intent:live.resume', 'done:live.resume'], 'resumed on the failure path');
     });
   }
 }

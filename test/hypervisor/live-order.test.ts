@@ -100,7 +100,7 @@ test('disks-first order (qemu), memory save fails: the disk snapshot is undone b
   );
   assert.deepEqual(events, ['pause', 'disks(paused)', 'undo-disks', 'resume']);
   assert.deepEqual(await readdir(join(dir, domain.key)), []);
-  assert.deepEqual(journal.lines, ['intent:live-pause', 'done:live-pause', 'intent:live-disks', 'done:live-disks', 'intent:live-save-memory', 'intent:live-resume', 'done:live-resume']);
+  assert.deepEqual(journal.lines, ['intent:live.pause', 'done:live.pause', 'intent:live.disks', 'done:live.disks', 'intent:live.save-memory', 'intent:live.resume', 'done:live.resume']);
 });
 
 test('quiesce required with an unreachable agent: skipped before the domain is paused', async (t) => {
@@ -121,7 +121,7 @@ test('a domain its operator paused is snapshotted paused and left paused (no pau
   const journal = new RecordingJournal();
   await takeLiveSnapshot({ domain, disks: domain.disks, snapshot: 's1', type: 'external', backend, driver, journal, stateDir: await stateDir(t), quiesce: 'off', guestAgentSocket: null });
   assert.deepEqual(events, ['save', 'disks(paused)']);
-  assert.deepEqual(journal.lines, ['intent:live-pause', 'done:live-pause', 'intent:live-save-memory', 'done:live-save-memory', 'intent:live-disks', 'done:live-disks']);
+  assert.deepEqual(journal.lines, ['intent:live.pause', 'done:live.pause', 'intent:live.save-memory', 'done:live.save-memory', 'intent:live.disks', 'done:live.disks']);
 });
 
 test('a journal that fails at the resume step does not keep the domain paused', async (t) => {
@@ -129,7 +129,7 @@ test('a journal that fails at the resume step does not keep the domain paused', 
   const { driver, backend } = doubles(events, null, { memoryAfterDisks: false });
   const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
   const journal = new RecordingJournal((step) => {
-    if (step === 'live-resume') throw new Error('disk full');
+    if (step === 'live.resume') throw new Error('disk full');
   });
   const r = await takeLiveSnapshot({ domain, disks: domain.disks, snapshot: 's1', type: 'external', backend, driver, journal, stateDir: await stateDir(t), quiesce: 'off', guestAgentSocket: null });
   assert.deepEqual(events, ['pause', 'save', 'disks(paused)', 'resume']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recoverLiveSteps } from '../../src/hypervisor/live-recovery.js';
+import { recoverLiveSteps, type LiveJournalStep } from '../../src/hypervisor/live-recovery.js';
 import type { HypervisorDriver, LiveState } from '../../src/hypervisor/driver.js';
 import { qdisk, testDomain } from '../util/image-refs.js';
 
@@ -18,36 +18,36 @@ function driverIn(state: LiveState, calls: string[]): HypervisorDriver {
   };
 }
 
-test('crash during the memory save: the partial image goes, the paused domain is resumed, backend steps remain', async (t) => {
+test('crash during the memory save: the partial image goes, the paused domain is resumed', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'xensnap-lrec-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 's1.save');
   await writeFile(file, 'half');
   const calls: string[] = [];
   const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
-  const steps = [
-    { step: 'live-pause', detail: { stateBefore: 'running' }, done: true },
-    { step: 'live-disks', detail: {}, done: true },
-    { step: 'transaction', detail: { snapshot: 's1' }, done: true },
-    { step: 'live-save-memory', detail: { file }, done: false },
+  const steps: LiveJournalStep[] = [
+    { step: 'live.pause', detail: { domain: 'web-1', hypervisor: 'qemu', stateBefore: 'running' }, done: true },
+    { step: 'live.disks', detail: { snapshot: 's1', type: 'external' }, done: true },
+    { step: 'live.save-memory', detail: { file }, done: false },
   ];
-  const r = await recoverLiveSteps(steps, domain, driverIn('paused', calls));
+  const messages = await recoverLiveSteps(steps, domain, driverIn('paused', calls));
   assert.deepEqual(calls, ['resume']);
   assert.deepEqual(await readdir(dir), []);
-  assert.deepEqual(r.backendSteps.map((s) => s.step), ['transaction']);
-  assert.deepEqual(r.messages, [`removed the incomplete memory image ${file}`, 'domain web-1 was left paused by the interrupted live snapshot; resumed']);
+  assert.deepEqual(messages, [`removed the incomplete memory image ${file}`, 'domain web-1 was left paused by the interrupted live snapshot; resumed']);
 });
 
 test('no resume when the snapshot had resumed, when the operator had paused the domain, or when it runs already', async () => {
   const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
-  for (const [steps, state] of [
-    [[{ step: 'live-pause', detail: { stateBefore: 'running' }, done: true }, { step: 'live-resume', detail: {}, done: true }], 'paused'],
-    [[{ step: 'live-pause', detail: { stateBefore: 'paused' }, done: true }], 'paused'],
-    [[{ step: 'live-pause', detail: { stateBefore: 'running' }, done: false }], 'running'],
-  ] as const) {
+  const pause = (stateBefore: string, done: boolean): LiveJournalStep => ({ step: 'live.pause', detail: { domain: 'web-1', hypervisor: 'qemu', stateBefore }, done });
+  const cases: [LiveJournalStep[], LiveState][] = [
+    [[pause('running', true), { step: 'live.resume', detail: { domain: 'web-1' }, done: true }], 'paused'],
+    [[pause('paused', true)], 'paused'],
+    [[pause('running', false)], 'running'],
+  ];
+  for (const [steps, state] of cases) {
     const calls: string[] = [];
-    const r = await recoverLiveSteps(steps.map((s) => ({ ...s })), domain, driverIn(state, calls));
+    const messages = await recoverLiveSteps(steps, domain, driverIn(state, calls));
     assert.deepEqual(calls, []);
-    assert.deepEqual(r.messages, []);
+    assert.deepEqual(messages, []);
   }
 });

@@ -37,8 +37,8 @@ test('external live snapshot of a running two-disk QEMU: memory file, frozen ima
     { vdev: 'xvda', format: 'qcow2', backend: 'standalone', frozenPath: join(dir, 'disk0@s1.qcow2') },
     { vdev: 'xvdb', format: 'qcow2', backend: 'standalone', frozenPath: join(dir, 'disk1@s1.qcow2') },
   ]);
-  const steps = journal.lines.filter((l) => l.includes('live-'));
-  assert.deepEqual(steps, ['intent:live-pause', 'done:live-pause', 'intent:live-disks', 'done:live-disks', 'intent:live-save-memory', 'done:live-save-memory', 'intent:live-resume', 'done:live-resume']);
+  const steps = journal.lines.filter((l) => l.includes(':live.'));
+  assert.deepEqual(steps, ['intent:live.pause', 'done:live.pause', 'intent:live.disks', 'done:live.disks', 'intent:live.save-memory', 'done:live.save-memory', 'intent:live.resume', 'done:live.resume']);
   assert.equal((await img.info(paths[0]!, { shareRw: true })).backingPath, join(dir, 'disk0@s1.qcow2'));
   assert.deepEqual(r.findings, []);
 });
@@ -60,5 +60,5 @@ test('internal live snapshot on standalone QEMU uses snapshot-save: VM state in 
   assert.ok(r.memoryBytes > 100_000, `vm state of ${r.memoryBytes} bytes`);
   assert.deepEqual(r.disks.map((d) => d.tag), ['i1', 'i1']);
   for (const p of paths) assert.deepEqual((await img.info(p, { shareRw: true })).snapshots.map((s) => s.name), ['i1']);
-  assert.deepEqual(journal.lines, ['intent:live-pause', 'done:live-pause', 'intent:live-disks', 'done:live-disks', 'intent:live-resume', 'done:live-resume']);
+  assert.deepEqual(journal.lines, ['intent:live.pause', 'done:live.pause', 'intent:live.disks', 'done:live.disks', 'intent:live.resume', 'done:live.resume']);
 });

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { QdiskBackend } from '../../src/backends/qdisk/qdisk-backend.js';
 import { XenDriver } from '../../src/hypervisor/xen/xen-driver.js';
 import { takeLiveSnapshot } from '../../src/hypervisor/live-snapshot.js';
-import { planRevert } from '../../src/revert/revert-plan.js';
-import { revertDomain } from '../../src/revert/revert-domain.js';
+import { revertNow } from '../revert/revert-helper.js';
 import type { Domain } from '../../src/model/domain.js';
 import { RecordingJournal } from '../util/image-refs.js';
 import { makeXlWorld, type XlWorld } from '../inventory/xl-world.js';
@@ -127,13 +126,11 @@ test(`xen revert of a live ${type} snapshot: xl destroy, ${type === 'external' ?
   });
   const target = { name: 's1', type, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
   const now = new Date('2026-11-26T05:30:00Z');
-  const plan = planRevert({ domain: l.domain, live: await driver.status(l.domain), target, stop: true, paused: true, now, hypervisor: 'xen' });
-  const after = await revertDomain(plan, l.domain, { driver, backendFor: () => l.backend, stateDir: join(l.dir, 'state'), journal: new RecordingJournal(), now });
-  assert.deepEqual((await l.world.calls()).slice(3), [['list', 'web-1'], ['list', 'web-1'], ['destroy', 'web-1'], ['list', 'web-1'], ['restore', '-p', snap.memoryFile], ['list', '-l', 'web-1']]);
-  assert.equal(after.domid, 8);
-  assert.equal(after.qmp, join(l.runDir, 'qmp-libxl-8'));
-  assert.equal(after.state, 'paused');
-  assert.equal((await l.world.world()).domains[0]!.state, '--p---');
+  const r = await revertNow(l.domain, target, { driver, backend: l.backend, stateDir: join(l.dir, 'state'), stop: true, paused: true, now });
+  assert.equal(r.report.ok, true, r.report.text);
+  assert.deepEqual((await l.world.calls()).slice(3), [['list', 'web-1'], ['destroy', 'web-1'], ['list', 'web-1'], ['restore', '-p', snap.memoryFile], ['list', '-l', 'web-1']]);
+  const restored = (await l.world.world()).domains[0]!;
+  assert.deepEqual([restored.domid, restored.state], [8, '--p---']);
   for (const [i, d] of l.domain.disks.entries()) assert.ok(await sameBytes(d.path, 'qcow2', l.refs[i]!), `${d.vdev} shows s1`);
 });
 }

@@ -47,6 +47,7 @@ export function emptyReport(opts: ReconcileOptions, startedMs: number, endMs: nu
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: new Date(endMs).toISOString(),
     recovered: [],
+    skippedDomains: [],
     plan: {
       formatVersion: 1,
       at: opts.now.toISOString(),

@@ -158,6 +158,7 @@ test('no valid set at start: nothing is applied and the status says why', async 
     actions: { ok: 0, failed: 0, skipped: 0 },
     heldBack: 0,
     recovered: 0,
+    skippedDomains: [],
     message: 'no valid policy set has been loaded yet: nothing is applied',
   });
   assert.equal(loop.status.policySet.inForce, null);

@@ -32,6 +32,7 @@ function report(): ReconcileReport {
     startedAt: '2026-03-10T11:00:00.000Z',
     finishedAt: '2026-03-10T11:00:04.000Z',
     recovered: [],
+    skippedDomains: [],
     plan: {
       formatVersion: 1,
       at: '2026-03-10T11:00:00.000Z',
@@ -88,10 +89,12 @@ test('the exposition parses strictly and carries exact names, labels and values'
     actions: { ok: 2, failed: 1, skipped: 0 },
     heldBack: 1,
     recovered: 0,
+    skippedDomains: [],
     message: null,
   };
   const set: PolicySetState = { valid: false, diagnostics: ['a', 'b'], revision: 'def', count: 0, inForce: { policies: [], revision: 'abc', loadedAt: 'x' } };
-  m.recordRun(summary, report(), set);
+  const stuck = { domain: 'db-1', key: 'name-db-1', operation: 'revert of i1', reason: 'domain db-1 is running', journal: '/s/.journal/a.jsonl' };
+  m.recordRun(summary, { ...report(), skippedDomains: [stuck, { ...stuck, journal: '/s/.journal/b.jsonl' }] }, set);
   m.recordRun({ ...summary, result: 'ok', finishedAt: '2026-03-10T11:00:09.000Z', durationMs: 200 }, null, set);
   m.setLoopState('reconciling');
   const text = await m.registry.metrics();
@@ -113,8 +116,10 @@ test('the exposition parses strictly and carries exact names, labels and values'
       'xensnap_policy_set_valid gauge',
       'xensnap_reconcile_duration_seconds histogram',
       'xensnap_reconcile_runs_total counter',
+      'xensnap_unresolved_journals gauge',
     ],
   );
+  assert.deepEqual(seriesLines(fams.get('xensnap_unresolved_journals')), ['xensnap_unresolved_journals{domain="db-1"} 2']);
   const s = (n: string) => seriesLines(fams.get(n));
   assert.deepEqual(s('xensnap_reconcile_runs_total'), ['xensnap_reconcile_runs_total{result="failed"} 1', 'xensnap_reconcile_runs_total{result="ok"} 1']);
   assert.deepEqual(s('xensnap_actions_total'), [
@@ -159,7 +164,7 @@ test('the exposition parses strictly and carries exact names, labels and values'
 test('a second run replaces the per-pair series: a domain gone leaves none behind', async () => {
   const m = new DaemonMetrics(() => 0);
   const set: PolicySetState = { valid: true, diagnostics: [], revision: null, count: 1, inForce: { policies: [], revision: null, loadedAt: 'x' } };
-  const sum: RunSummary = { at: 'x', finishedAt: '2026-03-10T11:00:00Z', result: 'ok', durationMs: 1, triggers: [], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, message: null };
+  const sum: RunSummary = { at: 'x', finishedAt: '2026-03-10T11:00:00Z', result: 'ok', durationMs: 1, triggers: [], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, skippedDomains: [], message: null };
   m.recordRun(sum, report(), set);
   const r2 = report();
   r2.plan.kept = r2.plan.kept.filter((k) => k.domain.name === 'web-3');

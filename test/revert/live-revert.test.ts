@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { QdiskBackend } from '../../src/backends/qdisk/qdisk-backend.js';
 import { QemuDriver } from '../../src/hypervisor/qemu/qemu-driver.js';
 import { takeLiveSnapshot } from '../../src/hypervisor/live-snapshot.js';
-import { planRevert, renderRevertPlan } from '../../src/revert/revert-plan.js';
-import { revertDomain } from '../../src/revert/revert-domain.js';
+import { renderRevertPlan } from '../../src/revert/revert-plan.js';
+import { checkedPlan, revertNow } from './revert-helper.js';
 import { readRecord } from '../../src/state/index.js';
 import { RecordingJournal } from '../util/image-refs.js';
 import { createImages, makeRaw, refWrite, sameBytes, startLiveDomain } from '../hypervisor/live-vm.js';
@@ -40,22 +40,21 @@ test('live external snapshot, more writes, revert --stop: disks equal the snapsh
   await both(1, 0x44, 2 * MiB, 4096, [nows[1]!]);
 
   const target = { name: 's1', type: 'external' as const, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
-  const plan = planRevert({ domain: vm.domain, live: await driver.status(vm.domain), target, stop: true, paused: false, now: NOW, hypervisor: 'qemu' });
+  const plan = await checkedPlan(vm.domain, target, { driver, stateDir, stop: true, now: NOW });
   assert.equal(
     renderRevertPlan(plan),
     [
       'Revert domain web-1 to snapshot s1 (external, with memory):',
       '  1. STOP web-1 NOW, like pulling the plug: its running state (memory, unsaved data) is DISCARDED',
-      '  2. keep the current disks as snapshot pre-revert-20261126T051000Z ("state before revert to s1")',
+      '  2. keep the current disks as snapshot pre-revert-20261126T051000Z ("state before revert to s1", external)',
       `  3. xvda: new empty leaf at ${paths[0]} over ${join(dir, 'disk0@s1.qcow2')}`,
       `  4. xvdb: new empty leaf at ${paths[1]} over ${join(dir, 'disk1@s1.qcow2')}`,
       `  5. start web-1 with its memory from ${snap.memoryFile} and leave it running`,
       '',
     ].join('\n'),
   );
-  const journal = new RecordingJournal();
-  const after = await revertDomain(plan, vm.domain, { driver, backendFor: () => backend, stateDir, journal, now: NOW });
-  assert.equal(after.state, 'running');
+  const r = await revertNow(vm.domain, target, { driver, backend, stateDir, stop: true, now: NOW });
+  assert.equal(r.report.text, 'reverted web-1 to s1; the previous state is snapshot pre-revert-20261126T051000Z; web-1 is running\n');
   assert.equal(await vm.status(), 'running');
   assert.equal(vm.pids.length, 2, 'the domain was started again by the launcher');
   for (let i = 0; i < 2; i++) {
@@ -69,10 +68,9 @@ test('live external snapshot, more writes, revert --stop: disks equal the snapsh
   assert.equal(rec?.mode, 'disk-only');
   assert.equal(rec?.domainState, 'running');
   assert.deepEqual(rec?.disks.map((d) => d.frozenPath), paths.map((_, i) => join(dir, `disk${i}@pre-revert-20261126T051000Z.qcow2`)));
-  assert.deepEqual(journal.lines.filter((l) => l.includes('revert-')), [
-    'intent:revert-stop', 'done:revert-stop', 'intent:revert-record', 'done:revert-record',
-    'intent:revert-disk:xvda', 'done:revert-disk:xvda', 'intent:revert-disk:xvdb', 'done:revert-disk:xvdb',
-    'intent:revert-restore', 'done:revert-restore',
+  assert.deepEqual(r.trace.filter((l) => !l.startsWith('qdisk-')), [
+    'revert.build-leaf:xvda', 'revert.build-leaf:xvdb', 'revert.stop', 'revert.pre-revert', 'record.write',
+    'revert.switch-disk:xvda', 'revert.switch-disk:xvdb', 'revert.restore',
   ]);
   // The restored guest keeps working on the reverted disk.
   await vm.write(0, 0x55, 0, 512);
@@ -102,11 +100,10 @@ test('live internal snapshot (snapshot-save), revert --stop --paused: snapshot-l
   await vm.write(0, 0x71, 0, 4096);
   await vm.write(1, 0x72, 0, 4096);
   const target = { name: 'i1', type: 'internal' as const, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
-  const plan = planRevert({ domain: vm.domain, live: 'running', target, stop: true, paused: true, now: NOW, hypervisor: 'qemu' });
-  assert.deepEqual(plan.disks.map((d) => d.action), ['load-tag', 'load-tag']);
-  const after = await revertDomain(plan, vm.domain, { driver, backendFor: () => backend, stateDir, journal: new RecordingJournal(), now: NOW });
-  assert.equal(after.state, 'paused');
-  assert.equal(await driver.status(after), 'paused');
+  const r = await revertNow(vm.domain, target, { driver, backend, stateDir, stop: true, paused: true, now: NOW });
+  assert.deepEqual(r.plan.disks.map((d) => d.method), ['load-tag', 'load-tag']);
+  assert.equal(r.report.text, 'reverted web-1 to i1; the previous state is snapshot pre-revert-20261126T051000Z; web-1 is paused\n');
+  assert.equal(await driver.status(vm.domain), 'paused');
   assert.equal(await vm.status(), 'prelaunch', 'loaded into a QEMU started with -S and never continued');
   for (let i = 0; i < 2; i++) assert.ok(await sameBytes(paths[i]!, 'qcow2', refs[i]!), `disk ${i} shows the snapshot's bytes`);
   const rec = await readRecord(stateDir, vm.domain.key, 'pre-revert-20261126T051000Z');

@@ -55,7 +55,7 @@ test('revert without --yes and without a terminal refuses after showing the step
   assert.equal(err.text(), 'revert: refusing to change domain web-1 without confirmation: standard input is not a terminal; pass --yes\n');
   const lines = out.text().split('\n');
   assert.equal(lines[0], 'Revert domain web-1 to snapshot s1 (external, disks only):');
-  assert.match(lines[1]!, /^ {2}1\. keep the current disks as snapshot pre-revert-\d{8}T\d{6}Z \("state before revert to s1"\)$/);
+  assert.match(lines[1]!, /^ {2}1\. keep the current disks as snapshot pre-revert-\d{8}T\d{6}Z \("state before revert to s1", external\)$/);
   assert.equal(lines[2], `  2. xvda: new empty leaf at ${s.leaf} over ${join(s.images, 'web-1@s1.qcow2')}`);
   assert.equal(lines[3], '  3. leave web-1 shut off');
   assert.deepEqual(await dirState(s.images), before);

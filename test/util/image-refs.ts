@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as img from '../../src/backends/qdisk/qemu-img.js';
 import type { StepJournal } from '../../src/backends/backend.js';
+import { stepLabel } from '../../src/journal/step-names.js';
 import type { Disk, Domain } from '../../src/model/domain.js';
 import type { DomainState } from '../../src/model/policy.js';
 
@@ -62,17 +63,24 @@ export function testDomain(disks: Disk[], state: DomainState = 'shutoff', name =
   return { key: '3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10', uuid: '3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10', name, state, disks };
 }
 
-/** A journal that records `intent:<step>` / `done:<step>` lines and details; `onIntent` may throw. */
+/**
+ * A journal that records `intent:<label>` / `done:<label>` lines (labels as in traces and crash
+ * points: `<step>[:<vdev>]`) and the intents' details; `onIntent` may throw.
+ */
 export class RecordingJournal implements StepJournal {
   readonly lines: string[] = [];
   readonly intents: { step: string; detail: Record<string, unknown> }[] = [];
-  constructor(private readonly onIntent?: (step: string, index: number) => Promise<void> | void) {}
-  async intent(step: string, detail: Record<string, unknown>): Promise<void> {
-    await this.onIntent?.(step, this.intents.length);
-    this.lines.push(`intent:${step}`);
-    this.intents.push({ step, detail });
+  private readonly open: { step: string; label: string }[] = [];
+  constructor(private readonly onIntent?: (step: string, index: number, label: string) => Promise<void> | void) {}
+  async intent(step: string, detail: object): Promise<void> {
+    const label = stepLabel(step, detail);
+    await this.onIntent?.(step, this.intents.length, label);
+    this.lines.push(`intent:${label}`);
+    this.intents.push({ step, detail: detail as Record<string, unknown> });
+    this.open.push({ step, label });
   }
   async done(step: string): Promise<void> {
-    this.lines.push(`done:${step}`);
+    const i = this.open.map((o) => o.step).lastIndexOf(step);
+    this.lines.push(`done:${i >= 0 ? this.open.splice(i, 1)[0]!.label : step}`);
   }
 }

@@ -2,7 +2,8 @@ import { link, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDifferencingVhd } from '../../formats/vhd/vhd-create.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import type { StepJournal } from '../backend.js';
+import type { OwnedStepJournal } from '../backend.js';
+import type { BlktapStep } from './blktap-steps.js';
 
 /** What one disk's freeze did so far, for rollback. */
 export interface FreezeState {
@@ -27,32 +28,32 @@ export function newChildPath(leaf: string): string {
  * 3. `rename(L.xensnap-new, L)` + directory fsync: atomic; before it L is the old leaf, after it
  *    L is the child and the old leaf lives on only as F. Nothing else ever writes to F.
  */
-export async function freezeLeaf(s: FreezeState, journal: StepJournal): Promise<void> {
+export async function freezeLeaf(s: FreezeState, journal: OwnedStepJournal<BlktapStep>): Promise<void> {
   const dir = dirname(s.leaf);
   const detail = { vdev: s.vdev, leaf: s.leaf, frozen: s.frozen, child: s.tmp };
-  await journal.intent(`${s.vdev}:link-frozen`, detail);
+  await journal.intent('blktap.link-frozen', detail);
   await link(s.leaf, s.frozen);
   s.linked = true;
   await fsyncDir(dir);
-  await journal.done(`${s.vdev}:link-frozen`);
-  await journal.intent(`${s.vdev}:create-child`, detail);
+  await journal.done('blktap.link-frozen');
+  await journal.intent('blktap.create-child', detail);
   await createDifferencingVhd(s.tmp, s.frozen);
   s.childCreated = true;
-  await journal.done(`${s.vdev}:create-child`);
-  await journal.intent(`${s.vdev}:swap-leaf`, detail);
+  await journal.done('blktap.create-child');
+  await journal.intent('blktap.swap-leaf', detail);
   await rename(s.tmp, s.leaf);
   s.swapped = true;
   s.childCreated = false;
   await fsyncDir(dir);
-  await journal.done(`${s.vdev}:swap-leaf`);
+  await journal.done('blktap.swap-leaf');
 }
 
 /**
  * Undoes whatever freezeLeaf did. After the swap: rename F back over L (the new child was never
  * written: the domain is paused or shut off). Before: drop the child and the extra link.
  */
-export async function unfreezeLeaf(s: FreezeState, journal: StepJournal): Promise<void> {
-  await journal.intent(`${s.vdev}:rollback`, { vdev: s.vdev, leaf: s.leaf, frozen: s.frozen, child: s.tmp, swapped: s.swapped });
+export async function unfreezeLeaf(s: FreezeState, journal: OwnedStepJournal<BlktapStep>): Promise<void> {
+  await journal.intent('blktap.rollback', { vdev: s.vdev, leaf: s.leaf, frozen: s.frozen, child: s.tmp, swapped: s.swapped });
   if (s.swapped) {
     await rename(s.frozen, s.leaf);
   } else {
@@ -60,7 +61,7 @@ export async function unfreezeLeaf(s: FreezeState, journal: StepJournal): Promis
     if (s.linked && (await sameFile(s.leaf, s.frozen))) await unlink(s.frozen);
   }
   await fsyncDir(dirname(s.leaf));
-  await journal.done(`${s.vdev}:rollback`);
+  await journal.done('blktap.rollback');
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {

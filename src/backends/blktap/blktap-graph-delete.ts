@@ -73,12 +73,12 @@ export async function runBlktapSteps(work: BlktapDiskWork[], outer: StepJournal,
         if (p === parent) continue; // re-linked by an earlier run
         if (p !== f) throw new BackendError(`${c.path} reads through ${p ?? 'nothing'}, not ${f}; nothing more was changed`);
         const d = { ...detail, child: c.path };
-        await journal.intent(`${disk.vdev}:stream`, d);
-        await streamVhdSectors(f, c.path, (done, total) => progress?.({ step: `${disk.vdev}:stream`, done, total }));
-        await journal.done(`${disk.vdev}:stream`);
-        await journal.intent(`${disk.vdev}:relink`, d);
+        await journal.intent('blktap.stream', d);
+        await streamVhdSectors(f, c.path, (done, total) => progress?.({ step: `blktap.stream:${disk.vdev}`, done, total }));
+        await journal.done('blktap.stream');
+        await journal.intent('blktap.relink', d);
         await relinkVhd(c.path, parent);
-        await journal.done(`${disk.vdev}:relink`);
+        await journal.done('blktap.relink');
       }
     } else if (step.method !== 'remove') {
       throw new BackendError(`disk ${disk.vdev}: a VHD chain cannot be changed by ${step.method}`);
@@ -89,10 +89,11 @@ export async function runBlktapSteps(work: BlktapDiskWork[], outer: StepJournal,
     }
     const still = (await localDiskGraph({ ...workDomain(disk), state: 'shutoff' }, disk, [dirname(f)], [f])).children(f);
     if (still.length) throw new BackendError(`${still.map((x) => x.path).join(', ')} read${still.length > 1 ? '' : 's'} through ${f}; it is kept`);
-    await journal.intent(`${disk.vdev}:remove-frozen`, { ...detail, child: null });
+    // a side-branch end has no child: the detail names F itself there
+    await journal.intent('blktap.remove-frozen', { ...detail, child: step.method === 'stream' ? (step.children[0]?.path ?? f) : f });
     await unlink(f);
     await fsyncDir(dirname(f));
-    await journal.done(`${disk.vdev}:remove-frozen`);
+    await journal.done('blktap.remove-frozen');
   }
 }
 

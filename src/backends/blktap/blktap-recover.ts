@@ -8,6 +8,7 @@ import { fsyncDir } from '../../util/atomic-file.js';
 import { noJournal, type RecoveryReport, type RecoveryRequest, type RecoveryStep } from '../backend.js';
 import { plannedStepsOf, recordsOfSteps } from '../planned-steps.js';
 import { resolveBlktapSteps, runBlktapSteps } from './blktap-graph-delete.js';
+import { isBlktapStep, type BlktapStep } from './blktap-steps.js';
 import type { TapCtl, Tapdisk } from './tap-ctl.js';
 import { findTapdisks } from './tap-pause.js';
 
@@ -26,21 +27,17 @@ interface DiskOp {
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
-/** Groups `<vdev>:<step>` journal entries by disk, keeping the paths their details name. */
+/** Groups the journal's steps by disk (`detail.vdev`), keeping the paths their details name. */
 function disksOf(steps: RecoveryStep[]): DiskOp[] {
   const out = new Map<string, DiskOp>();
-  for (const s of steps) {
-    const colon = s.step.indexOf(':');
-    if (colon <= 0) continue;
-    const vdev = s.step.slice(0, colon);
+  for (const raw of steps) {
+    if (!isBlktapStep(raw)) throw new BackendError(`journal step ${raw.step} is not a well-formed blktap step`);
+    const s: BlktapStep = raw;
     const d = s.detail;
-    const str = (k: string) => (typeof d[k] === 'string' && d[k] ? (d[k] as string) : null);
-    const prev = out.get(vdev);
-    const leaf = str('leaf') ?? prev?.leaf;
-    const frozen = str('frozen') ?? prev?.frozen;
-    if (!leaf || !frozen) throw new BackendError(`journal step ${s.step} names no leaf or frozen image`);
-    const childStarted = (prev?.childStarted ?? false) || s.step === `${vdev}:create-child`;
-    out.set(vdev, { vdev, leaf, frozen, child: str('child') ?? prev?.child ?? `${leaf}.xensnap-new`, parent: d.parent === undefined ? (prev?.parent ?? null) : str('parent'), childStarted });
+    const prev = out.get(d.vdev);
+    const parent = 'parent' in d ? d.parent : (prev?.parent ?? null);
+    const childStarted = (prev?.childStarted ?? false) || s.step === 'blktap.create-child';
+    out.set(d.vdev, { vdev: d.vdev, leaf: d.leaf, frozen: d.frozen, child: d.child, parent, childStarted });
   }
   return [...out.values()];
 }

@@ -98,7 +98,7 @@ async function assertClosed(env: QdiskDeleteEnv, path: string): Promise<void> {
 }
 
 async function deleteTag(disk: Disk, image: string, tag: string, env: QdiskDeleteEnv): Promise<void> {
-  const key = `delete-internal:${disk.vdev}`;
+  const key = 'qdisk-online.delete-internal';
   if (env.client && (await openInQemu(env.client, image))) {
     const graph = await readBlockGraph(env.client);
     const top = findTop(graph, disk.path, disk.vdev);
@@ -112,9 +112,9 @@ async function deleteTag(disk: Disk, image: string, tag: string, env: QdiskDelet
   }
   const n = (await img.info(image, { format: 'qcow2' })).snapshots.filter((s) => s.name === tag).length;
   if (n === 0) return;
-  await env.journal.intent('qdisk-offline-internal-delete', { vdev: disk.vdev, image, tag });
+  await env.journal.intent('qdisk-offline.internal-delete', { vdev: disk.vdev, image, tag });
   await img.snapshotDelete(image, tag);
-  await env.journal.done('qdisk-offline-internal-delete');
+  await env.journal.done('qdisk-offline.internal-delete');
 }
 
 /** The backing file name a child of F gets: P's name as F stores it when they share a directory, else P's path. */
@@ -145,7 +145,6 @@ async function stream(disk: Disk, step: StreamStep, env: QdiskDeleteEnv): Promis
   const open = env.client ? await Promise.all(step.children.map((c) => openInQemu(env.client!, c.path))) : step.children.map(() => false);
   // children no QEMU has open first; the running domain's own chain last, through QMP
   const order = step.children.map((c, i) => ({ path: c.path, live: open[i]! })).sort((a, b) => Number(a.live) - Number(b.live));
-  let done = 0;
   for (const c of order) {
     const b = await backingOf(c.path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
     if (b === undefined || b === step.parent) continue; // gone, or already re-linked by an earlier run
@@ -157,12 +156,11 @@ async function stream(disk: Disk, step: StreamStep, env: QdiskDeleteEnv): Promis
       const tags = (await nativeImageReader.read(c.path, 'qcow2')).internal.length;
       if (tags) await clusterMerge(disk, step, c.path, name, env);
       else {
-        await journal.intent('qdisk-offline-external-rebase', mergeDetail(disk, step, c.path, name));
+        await journal.intent('qdisk-offline.external-rebase', mergeDetail(disk, step, c.path, name));
         await img.rebase(c.path, { format: 'qcow2', backing: name, backingFormat: step.parentFormat ?? undefined });
-        await journal.done('qdisk-offline-external-rebase');
+        await journal.done('qdisk-offline.external-rebase');
       }
     }
-    env.progress?.({ step: `stream:${disk.vdev}`, done: ++done, total: order.length });
   }
   await unlinkFrozen(disk, step, step.children.map((c) => c.path), env);
 }
@@ -171,13 +169,13 @@ async function stream(disk: Disk, step: StreamStep, env: QdiskDeleteEnv): Promis
 async function clusterMerge(disk: Disk, step: StreamStep, child: string, backingName: string | null, env: QdiskDeleteEnv): Promise<void> {
   const redoLog = mergeRedoLog(child);
   const detail = { ...mergeDetail(disk, step, child, backingName), redoLog };
-  await env.journal.intent('qdisk-offline-cluster-merge', detail);
+  await env.journal.intent('qdisk-offline.cluster-merge', detail);
   await recoverParentMerge(child, redoLog); // a torn batch of an interrupted run, if any
-  await mergeParentIntoChild(step.image, child, { redoLog, progress: (d, t) => env.progress?.({ step: `cluster-merge:${disk.vdev}`, done: d, total: t }) });
-  await env.journal.done('qdisk-offline-cluster-merge');
-  await env.journal.intent('qdisk-offline-relink', detail);
+  await mergeParentIntoChild(step.image, child, { redoLog, progress: (d, t) => env.progress?.({ step: `qdisk-offline.cluster-merge:${disk.vdev}`, done: d, total: t }) });
+  await env.journal.done('qdisk-offline.cluster-merge');
+  await env.journal.intent('qdisk-offline.relink', detail);
   await img.rebase(child, { format: 'qcow2', backing: backingName, backingFormat: step.parentFormat ?? undefined, unsafe: true });
-  await env.journal.done('qdisk-offline-relink');
+  await env.journal.done('qdisk-offline.relink');
 }
 
 /** Unlinks F once every child named reads through F's parent and nothing else reads through F. */
@@ -198,7 +196,7 @@ async function unlinkFrozen(disk: Disk, step: DiskDeleteStep, children: string[]
     if (await openInQemu(env.client, f)) throw new BackendError(`${f} is still open in the running QEMU; it is kept`);
   }
   const detail = step.method === 'stream' ? mergeDetail(disk, step, children[0] ?? f, null) : { vdev: disk.vdev, leaf: disk.path, frozen: f };
-  const name = env.client ? `unlink-frozen:${disk.vdev}` : step.method === 'remove' ? 'qdisk-offline-remove' : 'qdisk-offline-external-unlink';
+  const name = env.client ? 'qdisk-online.unlink-frozen' : step.method === 'remove' ? 'qdisk-offline.remove' : 'qdisk-offline.external-unlink';
   await env.journal.intent(name, detail);
   await unlink(f);
   await fsyncDir(dirname(f));
@@ -211,11 +209,11 @@ async function commit(disk: Disk, step: CommitStep, env: QdiskDeleteEnv): Promis
   const name = await backingNameFor(step.image, step.child, step.parent);
   const detail = mergeDetail(disk, step, step.child, name);
   {
-    await env.journal.intent('qdisk-offline-external-commit', detail);
+    await env.journal.intent('qdisk-offline.external-commit', detail);
     await img.commit(step.child, { format: 'qcow2', keepTop: true });
-    await env.journal.done('qdisk-offline-external-commit');
-    await env.journal.intent('qdisk-offline-external-replace', detail);
+    await env.journal.done('qdisk-offline.external-commit');
+    await env.journal.intent('qdisk-offline.external-replace', detail);
     await replaceChild(step.image, step.child, step.parent);
-    await env.journal.done('qdisk-offline-external-replace');
+    await env.journal.done('qdisk-offline.external-replace');
   }
 }

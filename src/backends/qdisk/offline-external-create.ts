@@ -64,7 +64,7 @@ export async function prepareExternalCreate(disk: Disk, snapshot: string): Promi
 export function externalCreateSteps(paths: ExternalCreatePaths[]): OfflineStep[] {
   const detail = (p: ExternalCreatePaths) => ({ vdev: p.vdev, leaf: p.leaf, frozen: p.frozen, temp: p.temp, leafFormat: p.leafFormat, size: p.size });
   const overlay = paths.map((p): OfflineStep => ({
-    name: 'qdisk-offline-external-overlay',
+    name: 'qdisk-offline.external-overlay',
     detail: detail(p),
     run: async () => {
       await img.createQcow2(p.temp, { backing: p.frozen, backingFormat: p.leafFormat, unsafe: true, size: p.size });
@@ -73,7 +73,7 @@ export function externalCreateSteps(paths: ExternalCreatePaths[]): OfflineStep[]
     },
   }));
   const links = paths.map((p): OfflineStep => ({
-    name: 'qdisk-offline-external-link',
+    name: 'qdisk-offline.external-link',
     detail: detail(p),
     run: async () => {
       await link(p.leaf, p.frozen);
@@ -81,7 +81,7 @@ export function externalCreateSteps(paths: ExternalCreatePaths[]): OfflineStep[]
     },
   }));
   const switches = paths.map((p): OfflineStep => ({
-    name: 'qdisk-offline-external-switch',
+    name: 'qdisk-offline.external-switch',
     detail: detail(p),
     run: async () => {
       await rename(p.temp, p.leaf);

@@ -38,7 +38,7 @@ export async function validateInternalCreate(disks: Disk[], tag: string): Promis
 /** One `snapshot -c` step per disk, on the leaf (the only image a create may write). */
 export function internalCreateSteps(disks: Disk[], tag: string): OfflineStep[] {
   return disks.map((disk) => ({
-    name: 'qdisk-offline-internal-create' as const,
+    name: 'qdisk-offline.internal-create' as const,
     detail: { vdev: disk.vdev, image: disk.path, tag },
     run: async () => {
       await img.snapshotCreate(disk.path, tag);

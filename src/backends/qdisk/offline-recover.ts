@@ -4,7 +4,8 @@ import { BackendError, FormatError } from '../../errors.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import * as img from './qemu-img.js';
 import { backingOf, expectBacking, replaceChild } from './offline-external-delete.js';
-import { lstatOrNull, sameInode } from './offline-steps.js';
+import { isQdiskOfflineStep, lstatOrNull, sameInode, type QdiskOfflineStep } from './offline-steps.js';
+import { unknownVariant } from '../../journal/unknown-variant.js';
 
 /**
  * What recovery did for one journaled step. Create steps are rolled back ('rolled-back'), delete
@@ -24,8 +25,8 @@ export interface JournaledStep {
   detail: Record<string, unknown>;
 }
 
-function field(step: string, detail: Record<string, unknown>, key: string, nullable = false): string {
-  const v = detail[key];
+function field(step: string, detail: object, key: string, nullable = false): string {
+  const v = (detail as Record<string, unknown>)[key];
   if (typeof v === 'string' && v !== '') return v;
   if (nullable && v === null) return null as unknown as string;
   throw new FormatError('journal', `step ${step}: detail.${key} is missing or not a path`);
@@ -38,7 +39,7 @@ async function overlayEmpty(file: string): Promise<boolean> {
   return !(await img.map(file, 'qcow2')).some((e) => e.depth === 0 && (e.data || e.zero));
 }
 
-async function rollbackInternalCreate(step: string, d: Record<string, unknown>): Promise<RecoveryOutcome> {
+async function rollbackInternalCreate(step: string, d: object): Promise<RecoveryOutcome> {
   const [vdev, image, tag] = [field(step, d, 'vdev'), field(step, d, 'image'), field(step, d, 'tag')];
   if (!(await lstatOrNull(image))) return { step, vdev, action: 'nothing-to-do', message: `${image} is gone` };
   const n = (await img.info(image, { format: 'qcow2' })).snapshots.filter((s) => s.name === tag).length;
@@ -51,7 +52,7 @@ async function rollbackInternalCreate(step: string, d: Record<string, unknown>):
   return { step, vdev, action: 'rolled-back', message: n ? `deleted tag "${tag}" from ${image}` : `repaired ${leaks} leaked cluster(s) in ${image}` };
 }
 
-async function finishInternalDelete(step: string, d: Record<string, unknown>): Promise<RecoveryOutcome> {
+async function finishInternalDelete(step: string, d: object): Promise<RecoveryOutcome> {
   const [vdev, image, tag] = [field(step, d, 'vdev'), field(step, d, 'image'), field(step, d, 'tag')];
   const n = (await img.info(image, { format: 'qcow2' })).snapshots.filter((s) => s.name === tag).length;
   if (n > 1) throw new BackendError(`tag "${tag}" appears ${n} times in ${image}; recovery deletes none`);
@@ -62,7 +63,7 @@ async function finishInternalDelete(step: string, d: Record<string, unknown>): P
   return { step, vdev, action: n === 1 || chk.leaks > 0 ? 'finished' : 'nothing-to-do', message: `tag "${tag}" absent from ${image}` };
 }
 
-async function rollbackExternalCreate(step: string, d: Record<string, unknown>): Promise<RecoveryOutcome> {
+async function rollbackExternalCreate(step: string, d: object): Promise<RecoveryOutcome> {
   const [vdev, leaf, frozen, temp] = ['vdev', 'leaf', 'frozen', 'temp'].map((k) => field(step, d, k)) as [string, string, string, string];
   const dir = dirname(leaf);
   const l = await lstatOrNull(leaf);
@@ -88,7 +89,7 @@ async function rollbackExternalCreate(step: string, d: Record<string, unknown>):
   return { step, vdev, action, message: `${leaf} is the image it was before the snapshot` };
 }
 
-async function finishMerge(step: string, d: Record<string, unknown>): Promise<RecoveryOutcome> {
+async function finishMerge(step: string, d: object): Promise<RecoveryOutcome> {
   const [vdev, frozen, child, method] = ['vdev', 'frozen', 'child', 'method'].map((k) => field(step, d, k)) as [string, string, string, string];
   const parent = field(step, d, 'parent', true) as string | null;
   const backingName = field(step, d, 'backingName', true) as string | null;
@@ -117,24 +118,36 @@ async function finishMerge(step: string, d: Record<string, unknown>): Promise<Re
  * (each case is idempotent). Create steps roll back, delete steps finish. Call it only while the
  * domain is shut off.
  */
-export async function recoverOffline(step: string, detail: Record<string, unknown>): Promise<RecoveryOutcome> {
-  switch (step) {
-    case 'qdisk-offline-internal-create': return rollbackInternalCreate(step, detail);
-    case 'qdisk-offline-internal-delete': return finishInternalDelete(step, detail);
-    case 'qdisk-offline-external-overlay':
-    case 'qdisk-offline-external-link':
-    case 'qdisk-offline-external-switch': return rollbackExternalCreate(step, detail);
-    case 'qdisk-offline-external-rebase':
-    case 'qdisk-offline-external-unlink':
-    case 'qdisk-offline-external-commit':
-    case 'qdisk-offline-external-replace': return finishMerge(step, detail);
-    default: throw new FormatError('journal', `unknown qdisk offline step ${step}`);
+export async function recoverOfflineStep(s: QdiskOfflineStep): Promise<RecoveryOutcome> {
+  switch (s.step) {
+    case 'qdisk-offline.internal-create': return rollbackInternalCreate(s.step, s.detail);
+    case 'qdisk-offline.internal-delete': return finishInternalDelete(s.step, s.detail);
+    case 'qdisk-offline.external-overlay':
+    case 'qdisk-offline.external-link':
+    case 'qdisk-offline.external-switch': return rollbackExternalCreate(s.step, s.detail);
+    case 'qdisk-offline.external-rebase':
+    case 'qdisk-offline.external-unlink':
+    case 'qdisk-offline.external-commit':
+    case 'qdisk-offline.external-replace': return finishMerge(s.step, s.detail);
+    // written only by graph deletes, whose every step carries the planned step: recovery runs
+    // that again (online-recover.ts) and never reaches here for them
+    case 'qdisk-offline.cluster-merge':
+    case 'qdisk-offline.relink':
+    case 'qdisk-offline.remove': throw new BackendError(`journal step ${s.step} of ${s.detail.vdev} carries no planned step to finish; delete the snapshot again`);
+    default: return unknownVariant(s, 'qdisk offline step', 'journal');
   }
+}
+
+/** recoverOfflineStep for a step not yet known to be well-formed (a FormatError when it is not). */
+export async function recoverOffline(step: string, detail: Record<string, unknown>): Promise<RecoveryOutcome> {
+  const s = { step, detail };
+  if (!isQdiskOfflineStep(s)) throw new FormatError('journal', `unknown or malformed qdisk offline step ${step}`);
+  return recoverOfflineStep(s);
 }
 
 /** True for the steps recovery rolls back (the create steps). */
 export function isCreateStep(step: string): boolean {
-  return /^qdisk-offline-(internal-create|external-(overlay|link|switch))$/.test(step);
+  return /^qdisk-offline\.(internal-create|external-(overlay|link|switch))$/.test(step);
 }
 
 /**

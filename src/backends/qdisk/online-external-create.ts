@@ -7,7 +7,9 @@ import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import { run } from '../../util/exec.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import { frozenImagePath, type Progress, type StepJournal } from '../backend.js';
+import { frozenImagePath, type OwnedStepJournal, type Progress } from '../backend.js';
+import { stepLabel } from '../../journal/step-names.js';
+import type { OnlineCreateDetail, OnlineCreateStepName, QdiskOnlineStep } from './online-steps.js';
 import { findTop, readBlockGraph, type BlockNode } from './node-graph.js';
 import { pathExists, undoDisk, type DiskWork } from './online-external-undo.js';
 import { swapFileNode, type FileLocking } from './online-file-swap.js';
@@ -16,7 +18,7 @@ import { verifyBacking } from './online-image-info.js';
 /** Options of the online operations; the hooks exist so tests can inject real QEMU-side faults. */
 export interface OnlineOptions {
   locking?: FileLocking;
-  /** Runs after each named step is journaled done (tests inject failures and crashes here). */
+  /** Runs after each named step is journaled done, with its label (tests inject failures and crashes here). */
   afterStep?: (step: string) => Promise<void>;
   /** Runs after every disk is prepared, right before the transaction. */
   beforeTransaction?: () => Promise<void>;
@@ -40,7 +42,7 @@ export async function createExternalOnline(
   client: QmpClient,
   disks: Disk[],
   snapshot: string,
-  journal: StepJournal,
+  journal: OwnedStepJournal<QdiskOnlineStep>,
   progress?: Progress,
   opts: OnlineOptions = {},
 ): Promise<SnapshotDiskRecord[]> {
@@ -68,12 +70,13 @@ export async function createExternalOnline(
   }
   const total = work.length * 5 + 1;
   let count = 0;
-  const step = async (w: DiskWork, name: string, detail: Record<string, unknown>, fn: () => Promise<void>) => {
-    const key = `${name}:${w.vdev}`;
-    await journal.intent(key, { vdev: w.vdev, leaf: w.leaf, frozen: w.frozen, newPath: w.newPath, topNode: w.top.name, ...detail });
+  const step = async (w: DiskWork, name: OnlineCreateStepName, detail: Partial<OnlineCreateDetail>, fn: () => Promise<void>) => {
+    const name_ = `qdisk-online.${name}` as const;
+    const key = stepLabel(name_, { vdev: w.vdev });
+    await journal.intent(name_, { vdev: w.vdev, leaf: w.leaf, frozen: w.frozen, newPath: w.newPath, topNode: w.top.name, ...detail });
     w.reached.add(name);
     await fn();
-    await journal.done(key);
+    await journal.done(name_);
     progress?.({ step: key, done: ++count, total });
     await opts.afterStep?.(key);
   };
@@ -81,12 +84,12 @@ export async function createExternalOnline(
     for (const w of work) await prepareDisk(client, w, step);
     await opts.beforeTransaction?.();
     const actions = work.map((w) => ({ type: 'blockdev-snapshot', data: { node: w.top.name, overlay: w.names.overlay } }));
-    await journal.intent('transaction', { snapshot, disks: work.map((w) => ({ vdev: w.vdev, node: w.top.name, overlay: w.names.overlay })) });
+    await journal.intent('qdisk-online.transaction', { snapshot, disks: work.map((w) => ({ vdev: w.vdev, node: w.top.name, overlay: w.names.overlay })) });
     const t0 = performance.now();
     await client.execute('transaction', { actions });
     opts.onTransaction?.(performance.now() - t0);
-    await journal.done('transaction');
-    progress?.({ step: 'transaction', done: ++count, total });
+    await journal.done('qdisk-online.transaction');
+    progress?.({ step: 'qdisk-online.transaction', done: ++count, total });
   } catch (err) {
     const problems: string[] = [];
     for (const w of [...work].reverse()) problems.push(...(await undoDisk(client, w)));
@@ -97,7 +100,7 @@ export async function createExternalOnline(
   return work.map((w) => ({ vdev: w.vdev, format: w.top.drv, backend: w.backend, frozenPath: w.frozen }));
 }
 
-type StepFn = (w: DiskWork, name: string, detail: Record<string, unknown>, fn: () => Promise<void>) => Promise<void>;
+type StepFn = (w: DiskWork, name: OnlineCreateStepName, detail: Partial<OnlineCreateDetail>, fn: () => Promise<void>) => Promise<void>;
 
 async function prepareDisk(client: QmpClient, w: DiskWork, step: StepFn): Promise<void> {
   await step(w, 'create-overlay', {}, async () => {

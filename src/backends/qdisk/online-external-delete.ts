@@ -7,7 +7,9 @@ import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import { runJob } from '../../qmp/jobs.js';
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import type { Progress, StepJournal } from '../backend.js';
+import type { OwnedStepJournal, Progress } from '../backend.js';
+import { stepLabel } from '../../journal/step-names.js';
+import type { QdiskOnlineStep } from './online-steps.js';
 import { chainOf, findTop, imagePathOf, readBlockGraph, type BlockGraph, type BlockNode } from './node-graph.js';
 import { pathExists } from './online-external-undo.js';
 import { verifyBacking } from './online-image-info.js';
@@ -61,7 +63,7 @@ function locate(graph: BlockGraph, disk: Disk, frozenPath: string): MergePoint |
  * caller to unlink once no other image reads through it. After an interrupted earlier run (F no
  * longer in the live chain) only F's dangling nodes are dropped.
  */
-export async function streamIntoLiveChild(client: QmpClient, disk: Disk, frozen: string, journal: StepJournal, progress?: Progress): Promise<void> {
+export async function streamIntoLiveChild(client: QmpClient, disk: Disk, frozen: string, journal: OwnedStepJournal<QdiskOnlineStep>, progress?: Progress): Promise<void> {
   const at = locate(await readBlockGraph(client), disk, frozen);
   if (at) await merge(client, at, frozen, journal, progress);
   else await dropDanglingNodes(client, disk.vdev, frozen);
@@ -96,19 +98,19 @@ export async function dropDanglingNodes(client: QmpClient, vdev: string, frozen:
   }
 }
 
-async function merge(client: QmpClient, at: MergePoint, frozen: string, journal: StepJournal, progress?: Progress): Promise<void> {
+async function merge(client: QmpClient, at: MergePoint, frozen: string, journal: OwnedStepJournal<QdiskOnlineStep>, progress?: Progress): Promise<void> {
   const { disk, graph, f, c, p } = at;
   const cPath = imagePathOf(graph, c);
   const pPath = p ? imagePathOf(graph, p) : null;
   const jobId = `xs-stream-${randomBytes(3).toString('hex')}`;
-  const key = `stream:${disk.vdev}`;
+  const key = stepLabel('qdisk-online.stream', { vdev: disk.vdev });
   const args: Record<string, unknown> = { 'job-id': jobId, device: c.name, 'auto-dismiss': false };
   if (p) Object.assign(args, { 'base-node': p.name, 'backing-file': pPath });
-  await journal.intent(key, { vdev: disk.vdev, frozen, into: cPath, intoNode: c.name, base: pPath, baseNode: p?.name ?? null, jobId });
+  await journal.intent('qdisk-online.stream', { vdev: disk.vdev, frozen, into: cPath, intoNode: c.name, base: pPath, baseNode: p?.name ?? null, jobId });
   await runJob(client, jobId, () => client.execute('block-stream', args), {
     progress: (done, total) => progress?.({ step: key, done, total }),
   });
-  await journal.done(key);
+  await journal.done('qdisk-online.stream');
   await verifyBacking(cPath, pPath);
   const after = await readBlockGraph(client);
   const now = after.nodes.get(c.name);
@@ -116,10 +118,9 @@ async function merge(client: QmpClient, at: MergePoint, frozen: string, journal:
     throw new BackendError(`disk ${disk.vdev}: after the stream node ${c.name} has backing ${now?.backing ?? 'none'}, expected ${p?.name ?? 'none'}`);
   }
   const drop = [f.name, ...(f.file ? [f.file] : [])];
-  const dropKey = `drop-nodes:${disk.vdev}`;
-  await journal.intent(dropKey, { vdev: disk.vdev, nodes: drop });
+  await journal.intent('qdisk-online.drop-nodes', { vdev: disk.vdev, nodes: drop });
   for (const n of drop) {
     if (after.nodes.has(n)) await client.execute('blockdev-del', { 'node-name': n });
   }
-  await journal.done(dropKey);
+  await journal.done('qdisk-online.drop-nodes');
 }

@@ -2,7 +2,9 @@ import { BackendError } from '../../errors.js';
 import type { Disk } from '../../model/domain.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
 import type { QmpClient } from '../../qmp/qmp-client.js';
-import type { Progress, StepJournal } from '../backend.js';
+import type { OwnedStepJournal, Progress } from '../backend.js';
+import { stepLabel } from '../../journal/step-names.js';
+import type { QdiskOnlineStep } from './online-steps.js';
 import { chainOf, findTop, imagePathOf, readBlockGraph } from './node-graph.js';
 
 /**
@@ -14,7 +16,7 @@ export async function createInternalOnline(
   client: QmpClient,
   disks: Disk[],
   name: string,
-  journal: StepJournal,
+  journal: OwnedStepJournal<QdiskOnlineStep>,
   progress?: Progress,
 ): Promise<SnapshotDiskRecord[]> {
   const graph = await readBlockGraph(client);
@@ -29,9 +31,9 @@ export async function createInternalOnline(
     return { disk, top };
   });
   const actions = tops.map(({ top }) => ({ type: 'blockdev-snapshot-internal-sync', data: { device: top.name, name } }));
-  await journal.intent('internal-transaction', { name, disks: tops.map(({ disk, top }) => ({ vdev: disk.vdev, node: top.name, path: disk.path })) });
+  await journal.intent('qdisk-online.internal-transaction', { name, disks: tops.map(({ disk, top }) => ({ vdev: disk.vdev, node: top.name, path: disk.path })) });
   await client.execute('transaction', { actions });
-  await journal.done('internal-transaction');
-  progress?.({ step: 'internal-transaction', done: 1, total: 1 });
+  await journal.done('qdisk-online.internal-transaction');
+  progress?.({ step: 'qdisk-online.internal-transaction', done: 1, total: 1 });
   return tops.map(({ disk }) => ({ vdev: disk.vdev, format: 'qcow2', backend: disk.backend, tag: name }));
 }

@@ -10,6 +10,8 @@ import { plannedStepsOf, recordsOfSteps } from '../planned-steps.js';
 import type { DiskDeleteStep } from '../../plan/plan-types.js';
 import { pathExists, undoDisk, type DiskWork } from './online-external-undo.js';
 import type { FileLocking } from './online-file-swap.js';
+import { isQdiskOfflineStep } from './offline-steps.js';
+import { isQdiskOnlineStep, onlineCreateStepName } from './online-steps.js';
 
 const str = (d: Record<string, unknown>, k: string): string => {
   const v = d[k];
@@ -26,8 +28,9 @@ function report(outcomes: Array<RecoveryOutcome['action']>, messages: string[]):
 function externalCreates(steps: RecoveryStep[]): Map<string, { detail: Record<string, unknown>; reached: Set<string> }> {
   const out = new Map<string, { detail: Record<string, unknown>; reached: Set<string> }>();
   for (const s of steps) {
-    const [name, vdev] = s.step.split(':');
-    if (!vdev || !name) continue;
+    const name = onlineCreateStepName(s.step);
+    const vdev = s.detail.vdev;
+    if (!name || typeof vdev !== 'string') continue;
     const e = out.get(vdev) ?? { detail: {}, reached: new Set<string>() };
     Object.assign(e.detail, s.detail);
     e.reached.add(name);
@@ -48,11 +51,13 @@ export async function recoverQdisk(
   locking: FileLocking = 'auto',
 ): Promise<RecoveryReport> {
   const live = req.domain.state !== 'shutoff';
+  const foreign = req.steps.find((s) => !isQdiskOfflineStep(s) && !isQdiskOnlineStep(s));
+  if (foreign) throw new BackendError(`journal step ${foreign.step} is not a well-formed qdisk step`);
   if (req.action === 'delete') {
     const planned = plannedStepsOf(req.steps);
     if (planned.length) return finishPlannedDelete(req, planned, live, connect);
   }
-  if (req.steps.some((s) => s.step.startsWith('qdisk-offline-'))) {
+  if (req.steps.some((s) => isQdiskOfflineStep(s))) {
     if (live) throw new BackendError(`domain "${req.domain.name}" is ${req.domain.state}: its interrupted offline operation is recovered once it is shut off`);
     const outs = await recoverOfflineOperation(req.steps.map((s) => ({ step: s.step, detail: s.detail })));
     return report(outs.map((o) => o.action), outs.map((o) => o.message));
@@ -96,7 +101,7 @@ async function rollbackInternal(req: RecoveryRequest, live: boolean, connect: (d
   const disks = req.steps.flatMap((s) => (Array.isArray(s.detail.disks) ? (s.detail.disks as Array<Record<string, unknown>>) : []));
   if (!live) {
     const outs = [];
-    for (const d of disks) outs.push(await recoverOffline('qdisk-offline-internal-create', { vdev: d.vdev, image: d.path, tag: req.snapshot }));
+    for (const d of disks) outs.push(await recoverOffline('qdisk-offline.internal-create', { vdev: d.vdev, image: d.path, tag: req.snapshot }));
     return report(outs.map((o) => o.action), outs.map((o) => o.message));
   }
   const c = await connect(req.domain);
@@ -127,7 +132,7 @@ async function rollbackExternal(
     const outs = [];
     for (const [vdev, e] of perDisk) {
       const d = e.detail;
-      outs.push(await recoverOffline('qdisk-offline-external-switch', { vdev, leaf: d.leaf, frozen: d.frozen, temp: d.newPath }));
+      outs.push(await recoverOffline('qdisk-offline.external-switch', { vdev, leaf: d.leaf, frozen: d.frozen, temp: d.newPath }));
     }
     return report(outs.map((o) => o.action), outs.map((o) => o.message));
   }

@@ -11,9 +11,10 @@ import { hostBackends } from '../../apply/host-backends.js';
 import { executeOnHost, planHost, recoverAndObserve } from '../../apply/reconcile-once.js';
 import { checkStale, parsePlanFile } from '../../plan/plan-file.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { renderApplyJson, renderApplyResults } from '../../render/apply-results.js';
+import { renderApplyJson, renderApplyResults, renderNoChanges } from '../../render/apply-results.js';
 import { wantColor } from '../../render/color.js';
 import { UserInputError } from '../../errors.js';
+import { skippedDomains } from '../../apply/unresolved-work.js';
 
 const help = `usage: xensnap apply [PLANFILE] [--at ISO] [--yes] [--max-deletes N] [--json]
 
@@ -27,7 +28,10 @@ them), half-done deletes are finished; each is reported on a "recovered: …" li
 A policy's hook profile (host config \`hooks\`) runs around its creates: a failing pre hook
 skips that create (and the domain's deletes); a failing post hook is reported.
 Per domain: creates first, then deletes — none when a create of that domain failed. One
-domain's failure never stops another. Exit 0 when every action succeeded, 1 otherwise.
+domain's failure never stops another. A domain whose interrupted work recovery could not
+resolve is skipped: a "! DOMAIN: skipped: …" line gives the reason and the journal file, the
+summary counts it (see \`xensnap recover\`). Exit 0 when every action succeeded and no domain
+was skipped, 1 otherwise.
 
   --at ISO           plan for this moment (without PLANFILE)
   --yes              do not ask
@@ -67,7 +71,7 @@ export const applyCommand: Command = {
     try {
       const backends = hostBackends(config);
       const host = await recoverAndObserve(config, backends);
-      for (const u of host.unresolved) ctx.stderr.write(`xensnap: interrupted work not recovered: ${u}\n`);
+      const skipped = skippedDomains(host.unresolved, host.domains);
       let actions: ExecAction[];
       if (saved) {
         const stale = checkStale(saved, host.observed);
@@ -78,9 +82,8 @@ export const applyCommand: Command = {
         if (!v.json) ctx.stdout.write(renderPlanText(plan, { long: false, color: wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env) }));
         actions = plan.actions;
         if (!actions.length) {
-          if (v.json) ctx.stdout.write(renderApplyJson([], host.recovered));
-          else ctx.stdout.write(`${host.recovered.map((r) => `recovered: ${r}\n`).join('')}No changes.\n`);
-          return host.blocked.size === 0 ? 0 : 1;
+          ctx.stdout.write(v.json ? renderApplyJson([], host.recovered, skipped) : renderNoChanges(host.recovered, skipped));
+          return skipped.length === 0 ? 0 : 1;
         }
         if (!(await confirmOnTerminal('Apply this plan?', Boolean(v.yes), { stdout: ctx.stdout }))) {
           ctx.stdout.write('Apply cancelled.\n');
@@ -90,8 +93,8 @@ export const applyCommand: Command = {
       const { kept, held } = capDeletes(actions, maxDeletes);
       if (held && !v.json) ctx.stdout.write(`${held} delete${held === 1 ? '' : 's'} held back by --max-deletes ${maxDeletes}\n`);
       const results = await executeOnHost(kept, host, { config, policies, backends });
-      ctx.stdout.write(v.json ? renderApplyJson(results, host.recovered) : renderApplyResults(results, host.recovered));
-      return results.every((r) => r.status === 'ok') && host.blocked.size === 0 ? 0 : 1;
+      ctx.stdout.write(v.json ? renderApplyJson(results, host.recovered, skipped) : renderApplyResults(results, host.recovered, skipped));
+      return results.every((r) => r.status === 'ok') && skipped.length === 0 ? 0 : 1;
     } finally {
       await lock.release();
     }

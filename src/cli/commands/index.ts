@@ -11,13 +11,14 @@ import { revertCommand } from './revert.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { pinCommand, unpinCommand } from './pin.js';
+import { recoverCommand } from './recover.js';
 
 /**
  * Every command of the CLI contract, in DESIGN.md's help order; `lab` (hidden) last.
  */
 export const commands: Command[] = [
   validateCommand, planCommand, applyCommand, runCommand, listCommand, revertCommand,
-  createCommand, deleteCommand, pinCommand, unpinCommand, simulateCommand, statusCommand,
+  createCommand, deleteCommand, pinCommand, unpinCommand, recoverCommand, simulateCommand, statusCommand,
   labCommand,
 ];
 

@@ -89,6 +89,26 @@ export class QemuDriver implements HypervisorDriver {
     return { ...d, state: opts.paused ? 'paused' : 'running' };
   }
 
+  async finishRestore(d: Domain, how: { internalTag: string | null; disks: Disk[]; paused: boolean }): Promise<'finished' | 'aborted'> {
+    const outcome = await this.with(d, async (c) => {
+      let status = (await c.execute<{ status: string }>('query-status')).status;
+      if (status === 'inmigrate') status = await waitIncoming(c, 'the interrupted restore');
+      if (status === 'prelaunch') {
+        // The CPUs never ran: the memory was never loaded into this QEMU (or not completely).
+        if (!how.internalTag) return 'aborted';
+        try {
+          await snapshotLoad(c, how.disks, how.internalTag);
+        } catch {
+          return 'aborted';
+        }
+      }
+      if (!how.paused && status !== 'running') await c.execute('cont');
+      return 'finished';
+    });
+    if (outcome === 'aborted') await this.destroy(d);
+    return outcome;
+  }
+
   async destroy(d: Domain): Promise<void> {
     await this.with(d, async (c) => {
       await c.execute('quit').catch(() => {}); // QEMU resets the socket on quit

@@ -2,6 +2,7 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stepLabel } from '../../../src/journal/step-names.js';
 import type { StepJournal } from '../../../src/backends/backend.js';
 import { readVhdChain } from '../../../src/formats/vhd/vhd-chain.js';
 import { createDynamicVhd } from '../../../src/formats/vhd/vhd-create.js';
@@ -52,10 +53,18 @@ export function recordingJournal(log?: string): StepJournal & { entries: string[
     entries.push(line);
     if (log) await appendFile(log, `journal ${line}\n`);
   };
+  const open: { step: string; label: string }[] = [];
   return {
     entries,
-    intent: (step) => add(`intent ${step}`),
-    done: (step) => add(`done ${step}`),
+    intent: (step, detail) => {
+      const label = stepLabel(step, detail);
+      open.push({ step, label });
+      return add(`intent ${label}`);
+    },
+    done: (step) => {
+      const i = open.map((o) => o.step).lastIndexOf(step);
+      return add(`done ${i >= 0 ? open.splice(i, 1)[0]!.label : step}`);
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BlktapBackend } from '../../../src/backends/blktap/blktap-backend.js';
 import { ExecTapCtl } from '../../../src/backends/blktap/tap-ctl.js';
 import { resolveBlktapSteps } from '../../../src/backends/blktap/blktap-graph-delete.js';
-import { freshLeafOver } from '../../../src/revert/fresh-leaf.js';
+import { buildLeaf, switchDisk } from '../../../src/revert/revert-disk.js';
 import type { DomainState } from '../../../src/model/policy.js';
 import { composedContents, tempDir } from '../../formats/vhd/vhd-tools.js';
 import { createLeaves, guestWrite, logLines, makeDomain, ownComposed, recordingJournal, setupTapCtl } from './blktap-fixture.js';
@@ -31,7 +31,10 @@ for (const state of ['shutoff', 'running'] as DomainState[]) {
     await snap('s2');
     await guestWrite(leaf, 2 * MiB, Buffer.alloc(64 * 1024, 0x33));
     await snap('pre'); // the state before a revert to s1
-    await freshLeafOver(leaf, frozen('s1'), 'vhd'); // the revert: a new leaf over s1
+    // the revert: a new leaf over s1
+    const d = { vdev: 'xvda', leaf, format: 'vhd' as const, method: 'fresh-leaf' as const, tag: null, source: frozen('s1'), temp: join(dir, '.new-leaf.vhd'), scratch: null };
+    await buildLeaf(d);
+    await switchDisk(d);
     await guestWrite(leaf, 4 * MiB, Buffer.alloc(4096, 0x44));
     const names = [frozen('s2'), frozen('pre'), leaf];
     const refs = await Promise.all(names.map((n) => ownComposed(n)));

@@ -50,15 +50,15 @@ test('a running domain: every tapdisk paused before the first change, all unpaus
   const { domain, log } = await fixture(t);
   const backend = new BlktapBackend({ tapCtl: new ExecTapCtl() });
   const records = await backend.create({ domain, disks: domain.disks, snapshot: 'snap1', type: 'external' }, recordingJournal(log));
-  const steps = (vdev: string): string[] => ['link-frozen', 'create-child', 'swap-leaf'].flatMap((s) => [`journal intent ${vdev}:${s}`, `journal done ${vdev}:${s}`]);
+  const steps = (vdev: string): string[] => ['link-frozen', 'create-child', 'swap-leaf'].flatMap((s) => [`journal intent blktap.${s}:${vdev}`, `journal done blktap.${s}:${vdev}`]);
   assert.deepEqual(await logLines(log), ['list', pause(0), pause(1), ...steps('xvda'), ...steps('xvdb'), unpause(domain, 0), unpause(domain, 1)]);
   assert.deepEqual(records.map((r) => r.frozenPath), domain.disks.map((d) => frozenImagePath(d.path, 'snap1')));
   await writeFile(log, '');
   const progress: string[] = [];
   await backend.delete({ domain, snapshot: 'snap1', type: 'external', disks: records }, recordingJournal(log), (e) => progress.push(`${e.step} ${e.done}/${e.total}`));
-  const del = (vdev: string): string[] => ['stream', 'relink', 'remove-frozen'].flatMap((s) => [`journal intent ${vdev}:${s}`, `journal done ${vdev}:${s}`]);
+  const del = (vdev: string): string[] => ['stream', 'relink', 'remove-frozen'].flatMap((s) => [`journal intent blktap.${s}:${vdev}`, `journal done blktap.${s}:${vdev}`]);
   assert.deepEqual(await logLines(log), ['list', pause(0), pause(1), ...del('xvda'), ...del('xvdb'), unpause(domain, 0), unpause(domain, 1)]);
-  assert.deepEqual(progress, ['xvda:stream 0/1', 'xvda:stream 1/1', 'xvdb:stream 0/1', 'xvdb:stream 1/1']);
+  assert.deepEqual(progress, ['blktap.stream:xvda 0/1', 'blktap.stream:xvda 1/1', 'blktap.stream:xvdb 0/1', 'blktap.stream:xvdb 1/1']);
   for (const [i, d] of domain.disks.entries()) {
     const want = Buffer.alloc(4 * MiB);
     want.fill(i + 1, 0, MiB);
@@ -77,7 +77,7 @@ test('a failing change still unpauses every tapdisk, and rolls the first disk ba
   const lines = await logLines(log);
   assert.deepEqual(lines.slice(0, 3), ['list', pause(0), pause(1)]);
   assert.deepEqual(lines.slice(-2), [unpause(domain, 0), unpause(domain, 1)]);
-  assert.ok(lines.includes('journal intent xvda:rollback') && lines.includes('journal done xvda:rollback'));
+  assert.ok(lines.includes('journal intent blktap.rollback:xvda') && lines.includes('journal done blktap.rollback:xvda'));
   assert.deepEqual(await snapshotOfFiles(dir), before, 'nothing left behind');
 });
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createOffline, deleteOffline } from '../../../src/backends/qdisk/offline.js';
 import * as img from '../../../src/backends/qdisk/qemu-img.js';
 import { noJournal } from '../../../src/backends/backend.js';
-import { applyInternalTag, freshLeafOver } from '../../../src/revert/fresh-leaf.js';
+import { applyTag, buildLeaf, switchDisk } from '../../../src/revert/revert-disk.js';
 import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
 import { checkAll, snapshotContents } from '../../util/graph-oracle.js';
 import { dirState, qdisk, testDomain, writePattern } from '../../util/image-refs.js';
@@ -26,7 +26,7 @@ interface Node { path: string; parent: string | null; tags: Set<string> }
 interface Snap { name: string; type: 'internal' | 'external'; disks: number[]; recs: SnapshotDiskRecord[]; refs: Buffer[] }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const tally = { writes: 0, internal: 0, external: 0, deletes: 0, blocked: 0, extReverts: 0, intReverts: 0, steps: 0 };
+const tally = { writes: 0, internal: 0, external: 0, deletes: 0, blocked: 0, extReverts: 0, intReverts: 0, tagLeafReverts: 0, steps: 0 };
 
 async function walk(seed: number, steps: number, work: string): Promise<void> {
   const rnd = mulberry32(seed);
@@ -136,23 +136,28 @@ async function walk(seed: number, steps: number, work: string): Promise<void> {
       // revert to a snapshot: the current disks are kept as a pre-revert snapshot first
       const s = pick(snaps);
       const pre = `pre${++n}`;
-      if (s.type === 'external') {
-        await create('external', s.disks, pre);
-        for (const [k, i] of s.disks.entries()) {
-          await freshLeafOver(leaves[i]!, frozenOf(i, s.name), 'qcow2');
-          graphs[i]!.set(leaves[i]!, { path: leaves[i]!, parent: frozenOf(i, s.name), tags: new Set() });
-          // the frozen leaf made by the pre-revert create: nothing reads through it now
-          s.refs[k]!.copy(leafRefs[i]!);
-        }
-        tally.extReverts++;
-      } else {
-        if (!s.disks.every((i) => graphs[i]!.get(leaves[i]!)!.tags.has(s.name))) continue; // tags below the leaf: not this walk's revert
+      const inLeaf = s.type === 'internal' && s.disks.every((i) => graphs[i]!.get(leaves[i]!)!.tags.has(s.name));
+      if (inLeaf) {
+        // the tag lives in every leaf: applied in place, the pre-revert snapshot a tag beside it
         await create('internal', s.disks, pre);
         for (const [k, i] of s.disks.entries()) {
-          await applyInternalTag(leaves[i]!, s.name);
+          await applyTag(leaves[i]!, s.name);
           s.refs[k]!.copy(leafRefs[i]!);
         }
         tally.intReverts++;
+      } else {
+        // a new leaf over the frozen image, or over the image holding the tag (its clusters that
+        // differ from that image's active layer copied in); the old leaf is frozen first
+        await create('external', s.disks, pre);
+        for (const [k, i] of s.disks.entries()) {
+          const holder = s.type === 'external' ? frozenOf(i, s.name) : [...graphs[i]!.values()].find((x) => x.tags.has(s.name))!.path;
+          const d = { vdev: `xvd${'ab'[i]}`, leaf: leaves[i]!, format: 'qcow2' as const, method: s.type === 'external' ? ('fresh-leaf' as const) : ('tag-leaf' as const), tag: s.type === 'internal' ? s.name : null, source: holder, temp: join(dirs[i]!, '.new-leaf'), scratch: join(dirs[i]!, '.scratch') };
+          await buildLeaf(d);
+          await switchDisk(d);
+          graphs[i]!.set(leaves[i]!, { path: leaves[i]!, parent: holder, tags: new Set() });
+          s.refs[k]!.copy(leafRefs[i]!);
+        }
+        tally[s.type === 'external' ? 'extReverts' : 'tagLeafReverts']++;
       }
       await verify(`${when} after reverting to ${s.name}`);
     }

@@ -48,7 +48,7 @@ test('external create: a crash at every step is rolled back to the exact images 
     const { dir, domain } = await fresh(t);
     const before = await dirState(dir);
     const steps = externalCreateSteps([await prepareExternalCreate(domain.disks[0]!, 's1'), await prepareExternalCreate(domain.disks[1]!, 's1')]);
-    assert.deepEqual(steps.map((s) => s.name), names.map((x) => `qdisk-offline-external-${x}`));
+    assert.deepEqual(steps.map((s) => s.name), names.map((x) => `qdisk-offline.external-${x}`));
     const journaled = await crashAfter(steps, n);
     const outcomes = await recoverOfflineOperation(journaled);
     assert.deepEqual(await dirState(dir), before, `crash after ${n} steps`);

@@ -54,7 +54,7 @@ test('external create freezes each leaf under its frozen name and keeps the leaf
     { vdev: 'xvda', format: 'qcow2', backend: 'qdisk', frozenPath: fa },
     { vdev: 'xvdb', format: 'qcow2', backend: 'qdisk', frozenPath: fb },
   ]);
-  const steps = ['overlay', 'overlay', 'link', 'link', 'switch', 'switch'].flatMap((s) => [`intent:qdisk-offline-external-${s}`, `done:qdisk-offline-external-${s}`]);
+  const steps = ['overlay', 'link', 'switch'].flatMap((s) => ['xvda', 'xvdb'].flatMap((v) => [`intent:qdisk-offline.external-${s}:${v}`, `done:qdisk-offline.external-${s}:${v}`]));
   assert.deepEqual(journal.lines, steps);
   assert.deepEqual(journal.intents[0]!.detail, { vdev: 'xvda', leaf: a, frozen: fa, temp: join(dir, '.a.qcow2.xensnap-new'), leafFormat: 'qcow2', size: 8 * MiB });
   assert.deepEqual(Object.keys(await dirState(dir)), ['a.qcow2', 'a@s1.qcow2', 'b.qcow2', 'b@s1.qcow2', 'base.raw', 'ref-a.raw', 'ref-b.raw']);
@@ -189,7 +189,7 @@ test('a file appearing at the frozen name during create makes it fail; the rollb
   const domain = testDomain([two.disks[0]!]);
   const fa = join(dir, 'a@s1.qcow2');
   const journal = new RecordingJournal(async (step) => {
-    if (step === 'qdisk-offline-external-link') await writeFile(fa, 'not ours');
+    if (step === 'qdisk-offline.external-link') await writeFile(fa, 'not ours');
   });
   const before = await dirState(dir);
   await assert.rejects(create(domain, 's1', journal), { code: 'EEXIST' });

@@ -37,8 +37,8 @@ test('internal create on two disks keeps each content, journals each step, and d
     { vdev: 'xvdb', format: 'qcow2', backend: 'qdisk', tag: 's1' },
   ]);
   assert.deepEqual(journal.lines, [
-    'intent:qdisk-offline-internal-create', 'done:qdisk-offline-internal-create',
-    'intent:qdisk-offline-internal-create', 'done:qdisk-offline-internal-create',
+    'intent:qdisk-offline.internal-create:xvda', 'done:qdisk-offline.internal-create:xvda',
+    'intent:qdisk-offline.internal-create:xvdb', 'done:qdisk-offline.internal-create:xvdb',
   ]);
   assert.deepEqual(journal.intents[1]!.detail, { vdev: 'xvdb', image: b, tag: 's1' });
   await writePattern(a, 'qcow2', 0xa2, 0, 4096);

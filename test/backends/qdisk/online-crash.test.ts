@@ -61,7 +61,7 @@ test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that fin
     },
   );
   assert.ok(killed, 'the stream was still running when QEMU was killed');
-  assert.deepEqual(j.lines, ['intent:stream:xvda']);
+  assert.deepEqual(j.lines, ['intent:qdisk-online.stream:xvda']);
   c.close();
   await vm.kill();
   // The job never completed, so no header was rewritten: the leaf still reads through s1.
@@ -101,7 +101,7 @@ test('QEMU killed between the leaf switch and the transaction: a restart from th
   await assert.rejects(
     createExternalOnline(c, disks, 's1', new RecordingJournal(), undefined, {
       afterStep: async (s) => {
-        if (s === 'rename-overlay:xvdb') await vm.kill();
+        if (s === 'qdisk-online.rename-overlay:xvdb') await vm.kill();
       },
     }),
     (err: Error) => {

@@ -33,9 +33,9 @@ test('external create on 2 running disks: stable leaf paths, frozen content, jou
   ]);
   const steps = ['create-overlay', 'link-frozen', 'swap-file-node', 'rename-overlay', 'add-overlay-nodes'];
   assert.deepEqual(j.lines, [
-    ...['xvda', 'xvdb'].flatMap((v) => steps.flatMap((s) => [`intent:${s}:${v}`, `done:${s}:${v}`])),
-    'intent:transaction',
-    'done:transaction',
+    ...['xvda', 'xvdb'].flatMap((v) => steps.flatMap((s) => [`intent:qdisk-online.${s}:${v}`, `done:qdisk-online.${s}:${v}`])),
+    'intent:qdisk-online.transaction',
+    'done:qdisk-online.transaction',
   ]);
   // The live image's inode is now the frozen name; a new inode holds the leaf path.
   assert.equal((await stat(join(dir, 'xvda@s1.qcow2'))).ino, inodes[0]);
@@ -76,7 +76,7 @@ test('a failure at any step of the second disk, or in the transaction, leaves no
   const files = await listDir(dir);
   const nodes = await nodeNames(c);
   const inodes = await Promise.all(disks.map((d) => stat(d.path).then((s) => s.ino)));
-  const failAt = ['create-overlay:xvdb', 'link-frozen:xvdb', 'swap-file-node:xvdb', 'rename-overlay:xvdb', 'add-overlay-nodes:xvdb'];
+  const failAt = ['create-overlay', 'link-frozen', 'swap-file-node', 'rename-overlay', 'add-overlay-nodes'].map((s) => `qdisk-online.${s}:xvdb`);
   let pattern = 0x50;
   for (const point of failAt) {
     await assert.rejects(

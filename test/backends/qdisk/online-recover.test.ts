@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RecoveryStep, StepJournal } from '../../../src/backends/backend.js';
+import { stepLabel } from '../../../src/journal/step-names.js';
 import { createExternalOnline } from '../../../src/backends/qdisk/online-external-create.js';
 import { deleteQdiskSnapshot } from '../../../src/backends/qdisk/graph-delete.js';
 import type { SnapshotDiskRecord } from '../../../src/model/snapshot.js';
@@ -16,9 +17,9 @@ import { assertContent, check, DiskModel, guestFlush, guestWrite, listDir, makeD
 class Journal implements StepJournal {
   readonly steps: RecoveryStep[] = [];
   constructor(private readonly stopAt?: string) {}
-  async intent(step: string, detail: Record<string, unknown>) {
-    this.steps.push({ step, detail, done: false });
-    if (step === this.stopAt) await new Promise<never>(() => {}); // xensnap "dies" here
+  async intent(step: string, detail: object) {
+    this.steps.push({ step, detail: detail as Record<string, unknown>, done: false });
+    if (stepLabel(step, detail) === this.stopAt) await new Promise<never>(() => {}); // xensnap "dies" here
   }
   async done(step: string) {
     this.steps.find((s) => s.step === step && !s.done)!.done = true;
@@ -44,12 +45,12 @@ for (const qemuAlive of [true, false]) {
     const j = new Journal();
     void createExternalOnline(c, disks, 's1', j, undefined, {
       afterStep: async (s) => {
-        if (s !== 'add-overlay-nodes:xvdb') return;
+        if (s !== 'qdisk-online.add-overlay-nodes:xvdb') return;
         if (!qemuAlive) await vm.kill();
         await never();
       },
     });
-    while (!j.steps.some((s) => s.step === 'add-overlay-nodes:xvdb' && s.done)) await new Promise((r) => setTimeout(r, 10));
+    while (!j.steps.some((s) => s.step === 'qdisk-online.add-overlay-nodes' && s.detail.vdev === 'xvdb' && s.done)) await new Promise((r) => setTimeout(r, 10));
     if (!qemuAlive) await vm.kill();
     const domain = runningDomain(disks, vm.qmpPath, qemuAlive ? 'running' : 'shutoff');
     const rep = await backend.recover({ action: 'create', domain, snapshot: 's1', type: 'external', steps: j.steps });
@@ -93,7 +94,7 @@ test('an online external delete that stopped before its stream is finished, live
   const ref = { b: m.snapshot() };
   await guestWrite(c, 0, m, 0x33, 4096, 512);
   for (const s of ['a', 'b']) {
-    const j = new Journal('stream:xvda');
+    const j = new Journal('qdisk-online.stream:xvda');
     // Run the delete on the test's own session, so the stopped one does not hold the domain's socket.
     void deleteQdiskSnapshot({ domain, snapshot: s, type: 'external', disks: recs[s]! }, { domain, client: c, journal: j }).catch(() => {});
     while (!j.steps.length) await new Promise((r) => setTimeout(r, 10));
