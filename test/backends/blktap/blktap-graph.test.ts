@@ -46,9 +46,9 @@ for (const state of ['shutoff', 'running'] as DomainState[]) {
     const j = recordingJournal();
     await backend.delete(req, j);
     assert.deepEqual(j.entries, [
-      'intent xvda:stream', 'done xvda:stream', 'intent xvda:relink', 'done xvda:relink',
-      'intent xvda:stream', 'done xvda:stream', 'intent xvda:relink', 'done xvda:relink',
-      'intent xvda:remove-frozen', 'done xvda:remove-frozen',
+      'intent blktap.stream:xvda', 'done blktap.stream:xvda', 'intent blktap.relink:xvda', 'done blktap.relink:xvda',
+      'intent blktap.stream:xvda', 'done blktap.stream:xvda', 'intent blktap.relink:xvda', 'done blktap.relink:xvda',
+      'intent blktap.remove-frozen:xvda', 'done blktap.remove-frozen:xvda',
     ]);
     await assert.rejects(stat(frozen('s1')), { code: 'ENOENT' });
     assert.deepEqual(await Promise.all(names.map((n) => ownComposed(n))), refs, 'xensnap reads every snapshot as before');

@@ -162,8 +162,8 @@ test('external delete: a crash on both sides of every step of stream and of comm
     }, which);
   }
   assert.deepEqual(names, {
-    s2: ['qdisk-offline-external-commit@intent', 'qdisk-offline-external-replace@intent', 'qdisk-offline-external-commit@effect', 'qdisk-offline-external-replace@effect'],
-    s1: ['qdisk-offline-external-rebase@intent', 'qdisk-offline-external-unlink@intent', 'qdisk-offline-external-rebase@effect', 'qdisk-offline-external-unlink@effect'],
+    s2: ['qdisk-offline.external-commit@intent', 'qdisk-offline.external-replace@intent', 'qdisk-offline.external-commit@effect', 'qdisk-offline.external-replace@effect'],
+    s1: ['qdisk-offline.external-rebase@intent', 'qdisk-offline.external-unlink@intent', 'qdisk-offline.external-rebase@effect', 'qdisk-offline.external-unlink@effect'],
   });
 });
 
@@ -175,8 +175,8 @@ test('external delete into a child holding internal snapshots: a crash on both s
     return { dir, domain, disks: s2, gone: [`file:${join(dir, 'a@s2.qcow2')}`] };
   }, 's2');
   assert.deepEqual(reached, [
-    'qdisk-offline-cluster-merge@intent', 'qdisk-offline-relink@intent', 'qdisk-offline-external-unlink@intent',
-    'qdisk-offline-cluster-merge@effect', 'qdisk-offline-relink@effect', 'qdisk-offline-external-unlink@effect',
+    'qdisk-offline.cluster-merge@intent', 'qdisk-offline.relink@intent', 'qdisk-offline.external-unlink@intent',
+    'qdisk-offline.cluster-merge@effect', 'qdisk-offline.relink@effect', 'qdisk-offline.external-unlink@effect',
   ]);
 });
 
@@ -186,5 +186,5 @@ test('internal delete: a crash on both sides of the step is finished by recovery
     await img.snapshotCreate(a, 'old');
     return { dir, domain: testDomain([domain.disks[0]!]), disks: [{ vdev: 'xvda', format: 'qcow2', backend: 'qdisk', tag: 'old' }], gone: ['tag:old'] };
   }, 'old');
-  assert.deepEqual(reached, ['qdisk-offline-internal-delete@intent', 'qdisk-offline-internal-delete@effect']);
+  assert.deepEqual(reached, ['qdisk-offline.internal-delete@intent', 'qdisk-offline.internal-delete@effect']);
 });

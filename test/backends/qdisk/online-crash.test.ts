@@ -49,7 +49,7 @@ test('QEMU killed mid-stream: a clear error, a valid chain, and a retry that fin
   let killed = false;
   await assert.rejects(
     deleteOnline(c, disk!, vm.qmpPath, frozen, j, (p) => {
-      if (!killed && p.step === 'stream:xvda' && p.done < p.total) {
+      if (!killed && p.step === 'qdisk-online.stream:xvda' && p.done < p.total) {
         killed = true;
         void vm.kill();
       }
