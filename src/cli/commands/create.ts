@@ -83,6 +83,7 @@ export const createCommand: Command = {
   name: 'create',
   summary: 'create a one-off snapshot',
   help,
+  json: true,
   async run(ctx) {
     const w = wanted(ctx.args);
     const config = await loadConfigFor(ctx);

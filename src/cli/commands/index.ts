@@ -13,7 +13,7 @@ import { deleteCommand } from './delete.js';
 import { pinCommand, unpinCommand } from './pin.js';
 
 /**
- * Every command of the CLI contract, in DESIGN.md's help order; `lab` (hidden) last.
+ * Every command of the CLI contract, in DESIGN.md's help order; `lab` (the demo and test lab) last.
  */
 export const commands: Command[] = [
   validateCommand, planCommand, applyCommand, runCommand, listCommand, revertCommand,

@@ -14,7 +14,6 @@ export const labCommand: Command = {
   name: 'lab',
   summary: 'build or remove a demo lab',
   help,
-  hidden: true,
   async run(ctx) {
     const [verb, dir, ...rest] = ctx.args;
     if (!dir || rest.length || (verb !== 'create' && verb !== 'destroy')) throw new UserInputError('usage: xensnap lab create|destroy DIR');

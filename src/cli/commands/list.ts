@@ -20,6 +20,7 @@ export const listCommand: Command = {
   name: 'list',
   summary: 'list snapshots, managed and foreign',
   help,
+  json: true,
   async run(ctx) {
     const parsed = parseCommandArgs('list', ctx.args, { long: { type: 'boolean', short: 'l' }, tree: { type: 'boolean' }, json: { type: 'boolean' } }, true);
     if (parsed.positionals.length > 1) throw new UserInputError('list: at most one DOMAIN');

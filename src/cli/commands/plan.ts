@@ -12,7 +12,7 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { renderPlanDiff } from '../../render/plan-diff.js';
 import { renderPlanJson } from '../../render/plan-json.js';
 import { wantColor } from '../../render/color.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { writeOutputFile } from '../write-output-file.js';
 import { UserInputError } from '../../errors.js';
 
 const help = `usage: xensnap plan [--at ISO] [--json] [--diff] [-l|--long] [-o FILE] [--detailed-exitcode]
@@ -43,6 +43,7 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'show what apply would create and delete',
   help,
+  json: true,
   async run(ctx) {
     const parsed = parseCommandArgs('plan', ctx.args, {
           at: { type: 'string' },
@@ -75,7 +76,7 @@ export const planCommand: Command = {
       refusal: backendRefusal,
       ...(domains ? { domains } : {}),
     });
-    if (v.out) await writeFileAtomic(v.out, serializePlan(result));
+    if (v.out) await writeOutputFile('-o', v.out, serializePlan(result));
     const color = wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env);
     if (v.json) ctx.stdout.write(renderPlanJson(result));
     else if (v.diff) ctx.stdout.write(renderPlanDiff(result, { color }));

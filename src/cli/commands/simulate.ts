@@ -1,5 +1,6 @@
 import type { Command, CommandContext } from '../command.js';
 import { UserInputError } from '../../errors.js';
+import { parseInstant } from '../parse-instant.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import type { Policy } from '../../model/policy.js';
 import { simulate } from '../../plan/simulate.js';
@@ -33,7 +34,8 @@ shows what survives at the end.
 options:
   --policy FILE  policy file (several documents: pick one with --name)
   --name NAME    the policy to replay when FILE holds more than one
-  --from ISO     start of the span (ISO-8601, e.g. 2026-01-01T00:00:00Z)
+  --from ISO     start of the span (ISO-8601 with an offset, e.g. 2026-01-01T00:00:00Z, or a
+                 date, 2026-01-01, meaning its midnight UTC)
   --to ISO       end of the span, inclusive
   --disk-growth RATE
                  new data the disk gets, e.g. 50M/h or 2G/h: also shows the peak number
@@ -79,11 +81,7 @@ function parseArgs(args: string[]): SimArgs {
   }
   if (!v.policy) throw new UserInputError('simulate: --policy FILE is required');
   if (!v.from || !v.to) throw new UserInputError('simulate: --from ISO and --to ISO are required');
-  const date = (opt: string, s: string): Date => {
-    const ms = Date.parse(s);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(ms)) throw new UserInputError(`simulate: --${opt} ${s} is not an ISO-8601 date`);
-    return new Date(ms);
-  };
+  const date = (opt: string, s: string): Date => parseInstant(s, `simulate: --${opt}`, { dateOnly: true });
   const from = date('from', v.from);
   const to = date('to', v.to);
   if (from.getTime() > to.getTime()) throw new UserInputError(`simulate: --from ${v.from} is after --to ${v.to}`);
@@ -121,5 +119,6 @@ export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'replay a policy over a time span',
   help: HELP,
+  json: true,
   run: (ctx) => runSimulate(ctx, defaultLoader),
 };
