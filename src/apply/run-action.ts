@@ -11,6 +11,7 @@ import { runHookPhase } from './run-hooks.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { takeLiveSnapshot } from '../hypervisor/live-snapshot.js';
 import { withQuiesce } from '../guest-agent/quiesce.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 export interface ActionDeps {
   stateDir: string;
@@ -80,7 +81,7 @@ async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
     });
     made = live.disks;
     memoryFile = live.memoryFile;
-    notes.push(...live.findings.map((f) => f.message), `memory ${live.memoryBytes} bytes, paused ${live.pauseWindowMs} ms`);
+    notes.push(...live.findings.map((f) => f.message), `memory ${formatBytes(live.memoryBytes)}, paused ${Math.round(live.pauseWindowMs)} ms`);
   } else {
     const socket = deps.driver?.guestAgent(domain) ?? null;
     made = await withQuiesce({ mode: quiesce, socket, domainName: domain.name }, notes, () => backend.create(req, journal, progress));

@@ -3,6 +3,7 @@ import type { ObservedSnapshot } from '../model/snapshot.js';
 import { chainDepth } from '../plan/chain-depth.js';
 import { snapshotOrigin } from './snapshot-origin.js';
 import { textTable } from './text-table.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 function shortTime(iso: string): string {
   return iso.replace(/\.\d{3}Z$/, 'Z');
@@ -50,7 +51,7 @@ export function renderListLong(observed: Observed): string {
         out.push(`  memory:      ${r.memoryFile ?? '-'}`);
       }
       out.push(`  type:        ${s.type}`);
-      if (s.sizeBytes !== undefined) out.push(`  size:        ${s.sizeBytes} bytes`);
+      if (s.sizeBytes !== undefined) out.push(`  size:        ${formatBytes(s.sizeBytes)}`);
       for (const disk of s.disks) {
         const where = disk.tag !== undefined ? `internal tag "${disk.tag}"` : `frozen image ${disk.frozenPath}`;
         out.push(`  disk ${disk.vdev}: ${disk.format} on ${disk.backend}, ${where}`);

@@ -39,7 +39,8 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   }
   const creates = plan.actions.filter((a) => a.action === 'create').length;
   const deletes = plan.actions.length - creates;
-  out.push(c.bold(`Plan: ${creates} to create, ${deletes} to delete, ${plan.findings.length} findings.`));
+  const n = plan.findings.length;
+  out.push(c.bold(`Plan: ${creates} to create, ${deletes} to delete, ${n} finding${n === 1 ? '' : 's'}.`));
   return `${out.join('\n')}\n`;
 }
 

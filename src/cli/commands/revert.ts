@@ -45,8 +45,9 @@ export const revertCommand: Command = {
     if (!plan.refusal && plan.memory && driver.kind === 'qemu' && !domain.launchArgv) {
       plan.refusal = `restoring the memory of a standalone QEMU needs its command line: add \`launch: [QEMU arguments]\` for ${name} to the qemu inventory`;
     }
-    ctx.stdout.write(renderRevertPlan(plan));
-    if (plan.refusal) throw new UserInputError(`revert: ${plan.refusal}`);
+    // the refusal is said once, as the error (stderr, exit 1), after the steps it stopped
+    ctx.stdout.write(renderRevertPlan({ ...plan, refusal: null }));
+    if (plan.refusal) throw new UserInputError(`revert: ${plan.refusal}; nothing was changed`);
     if (!parsed.values.yes) {
       if (!process.stdin.isTTY) throw new UserInputError(`revert: refusing to change domain ${name} without confirmation: standard input is not a terminal; pass --yes`);
       const rl = createInterface({ input: process.stdin, output: ctx.stdout });

@@ -1,6 +1,7 @@
 import type { Command, CommandContext } from '../command.js';
 import { UserInputError } from '../../errors.js';
 import { parseInstant } from '../parse-instant.js';
+import { parseSize } from '../../util/parse-size.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import type { Policy } from '../../model/policy.js';
 import { simulate } from '../../plan/simulate.js';
@@ -38,7 +39,8 @@ options:
                  date, 2026-01-01, meaning its midnight UTC)
   --to ISO       end of the span, inclusive
   --disk-growth RATE
-                 new data the disk gets, e.g. 50M/h or 2G/h: also shows the peak number
+                 new data the disk gets, e.g. 50MiB/h or 2G/h (M, MiB: 2^20 bytes; MB: 10^6;
+                 likewise K, G, T): also shows the peak number
                  of snapshots and the space they hold at worst (each snapshot holds what
                  was written since the one before it, the leaf what was written since the
                  newest; no write overwrites an earlier one)
@@ -55,13 +57,12 @@ interface SimArgs {
   growth: number | null;
 }
 
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** `50M/h`, `2G/h`, `1.5GiB/h`, `1000/h`: bytes per hour, binary units. */
+/** `50M/h`, `2GiB/h`, `50MB/h`, `1000/h`: bytes per hour (src/util/parse-size.ts: MiB is 2^20, MB 10^6). */
 export function parseDiskGrowth(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))?\/h$/i.exec(s.trim());
-  if (!m) throw new UserInputError(`simulate: --disk-growth ${s} is not a rate like 50M/h or 2G/h (bytes per hour; K, M, G, T are powers of 1024)`);
-  return Math.round(Number(m[1]) * UNITS[(m[2] ?? m[3] ?? '').toUpperCase()]!);
+  const m = /^(.*)\/h$/i.exec(s.trim());
+  const bytes = m ? parseSize(m[1]!) : null;
+  if (bytes === null) throw new UserInputError(`simulate: --disk-growth ${s} is not a rate like 50MiB/h or 2G/h (bytes per hour; K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024, kB, MB, GB, TB powers of 1000)`);
+  return bytes;
 }
 
 function parseArgs(args: string[]): SimArgs {
