@@ -17,6 +17,11 @@ export interface RunSummary {
   heldBack: number;
   recovered: number;
   message: string | null;
+  /**
+   * Snapshots made weaker than asked (not quiesced, disk-only instead of live), one line each:
+   * `DOMAIN/SNAPSHOT: warning`. Absent in status files of older versions.
+   */
+  warnings?: string[];
 }
 
 /**

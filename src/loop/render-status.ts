@@ -24,6 +24,7 @@ export function renderStatusText(s: DaemonStatus, alive: boolean): string {
         (r.recovered ? `; ${r.recovered} recovered` : ''),
     );
     if (r.message) out.push(`  ${r.message}`);
+    for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
   } else out.push('last run: none yet');
   out.push(`last success: ${s.lastSuccessAt ?? 'never'}`);
   if (running && s.nextWake) out.push(`next wake: ${s.nextWake.at} (${s.nextWake.reason === 'slot' ? `slot of ${s.nextWake.policy}` : 'resync'})`);

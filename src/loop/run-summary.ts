@@ -16,6 +16,7 @@ export function summariseReport(report: ReconcileReport, triggers: TriggerReason
     heldBack: report.heldBack,
     recovered: report.recovered.length,
     message: report.error ?? (failed.length ? failed.map((r) => `${r.action.action} ${r.action.domain.name}/${r.action.snapshot}: ${r.message ?? 'failed'}`).join('; ') : null),
+    warnings: report.results.flatMap((r) => (r.warnings ?? []).map((w) => `${r.action.domain.name}/${r.action.snapshot}: ${w}`)),
   };
 }
 
@@ -31,5 +32,6 @@ export function summariseNoReport(result: 'error' | 'skipped', at: string, finis
     heldBack: 0,
     recovered: 0,
     message,
+    warnings: [],
   };
 }

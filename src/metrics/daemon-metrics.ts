@@ -17,6 +17,7 @@ export class DaemonMetrics {
   private readonly runs: Counter<'result'>;
   private readonly duration: Histogram;
   private readonly actions: Counter<'kind' | 'result'>;
+  private readonly warnings: Counter<'kind'>;
   private readonly managed: Gauge<'policy' | 'domain'>;
   private readonly compliant: Gauge<'policy' | 'domain'>;
   private readonly valid: Gauge;
@@ -39,6 +40,7 @@ export class DaemonMetrics {
       registers,
     });
     this.actions = new Counter({ name: 'xensnap_actions_total', help: 'Actions run by kind (create, delete) and result (ok, failed, skipped).', labelNames: ['kind', 'result'], registers });
+    this.warnings = new Counter({ name: 'xensnap_action_warnings_total', help: 'Warnings of ok actions by kind: snapshots weaker than asked (not quiesced, disk-only instead of live).', labelNames: ['kind'], registers });
     this.managed = new Gauge({ name: 'xensnap_managed_snapshots', help: 'Managed snapshots per policy and domain after the last run.', labelNames: ['policy', 'domain'], registers });
     const figures = () => this.figures;
     new Gauge({
@@ -88,7 +90,10 @@ export class DaemonMetrics {
     if (summary.result === 'ok') this.lastSuccess.set(Date.parse(summary.finishedAt) / 1000);
     if (!report) return;
     this.heldBack.set(report.heldBack);
-    for (const r of report.results) this.actions.inc({ kind: r.action.action, result: r.status });
+    for (const r of report.results) {
+      this.actions.inc({ kind: r.action.action, result: r.status });
+      if (r.warnings?.length) this.warnings.inc({ kind: r.action.action }, r.warnings.length);
+    }
     this.figures = policyDomainFigures(report);
     this.managed.reset();
     this.compliant.reset();

@@ -159,6 +159,7 @@ test('no valid set at start: nothing is applied and the status says why', async 
     heldBack: 0,
     recovered: 0,
     message: 'no valid policy set has been loaded yet: nothing is applied',
+    warnings: [],
   });
   assert.equal(loop.status.policySet.inForce, null);
   assert.deepEqual(loop.status.nextWake, { at: '2026-03-10T10:15:00.000Z', reason: 'resync', policy: null });

@@ -86,7 +86,7 @@ test('daemon: status file, xensnap status, /metrics, /healthz, SIGHUP, keep-last
     pid: process.pid,
     started: at,
     updatedAt: at,
-    lastRun: { at, finishedAt: at, result: 'ok', durationMs: 0, triggers: ['startup'], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, message: null },
+    lastRun: { at, finishedAt: at, result: 'ok', durationMs: 0, triggers: ['startup'], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, message: null, warnings: [] },
     lastSuccessAt: at,
     nextWake: { at: '2026-03-10T10:15:00.000Z', reason: 'resync', policy: null },
     policySet: { valid: true, count: 1, revision: REV, diagnostics: [], inForce: { count: 1, revision: REV, loadedAt: at } },

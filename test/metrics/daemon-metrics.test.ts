@@ -54,7 +54,7 @@ function report(): ReconcileReport {
     },
     results: [
       { action: actions[0]!, status: 'failed', message: 'qemu-img failed', durationMs: 10 },
-      { action: actions[1]!, status: 'ok', message: null, durationMs: 10 },
+      { action: actions[1]!, status: 'ok', message: null, warnings: ['domain web-3: could not quiesce (no agent); the snapshot is crash-consistent'], durationMs: 10 },
       { action: actions[2]!, status: 'ok', message: null, durationMs: 10 },
     ],
     heldBack: 1,
@@ -99,6 +99,7 @@ test('the exposition parses strictly and carries exact names, labels and values'
   assert.deepEqual(
     [...fams.values()].map((f) => `${f.name} ${f.type}`).sort(),
     [
+      'xensnap_action_warnings_total counter',
       'xensnap_actions_total counter',
       'xensnap_deletes_held_back gauge',
       'xensnap_last_success_timestamp_seconds gauge',
@@ -122,6 +123,8 @@ test('the exposition parses strictly and carries exact names, labels and values'
     'xensnap_actions_total{kind="create",result="ok"} 1',
     'xensnap_actions_total{kind="delete",result="ok"} 1',
   ]);
+  // a snapshot weaker than asked is counted, so fleets can alert on it
+  assert.deepEqual(s('xensnap_action_warnings_total'), ['xensnap_action_warnings_total{kind="create"} 1']);
   assert.deepEqual(s('xensnap_managed_snapshots'), [
     'xensnap_managed_snapshots{policy="db-daily",domain="db-1"} 1',
     'xensnap_managed_snapshots{policy="web-hourly",domain="app-1"} 2',
