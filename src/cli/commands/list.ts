@@ -3,6 +3,10 @@ import { parseCommandArgs } from '../parse-command-args.js';
 import { loadConfigFor, observeHost } from '../host-context.js';
 import { renderFindings, renderListLong, renderListShort, renderListTree } from '../../render/list-view.js';
 import { UserInputError } from '../../errors.js';
+import { markPendingJournals } from '../pending-journals.js';
+import { observeSkipped } from '../../observe/observe-skipped.js';
+import { nativeImageReader } from '../../observe/native-image-reader.js';
+import { readDomainRecords } from '../../state/index.js';
 
 const help = `usage: xensnap list [DOMAIN] [-l|--long] [--tree] [--json]
 
@@ -13,7 +17,9 @@ everyone else's (origin "foreign") — read from the images and xensnap's record
   --tree       each disk's image chain from the leaf down, with its depth
   --json       the whole observation as data (formatVersion 1); this is the file
                \`xensnap plan --observed FILE\` plans against
-Findings (drift between records and images, broken chains) follow as "!" lines.
+Findings (drift between records and images, broken chains) follow as "!" lines. A domain
+that is skipped (its state cannot be told, its configuration is broken, …) is listed with
+"(skipped)" and the snapshots its records and images on disk still show; a "!" line says why.
 `;
 
 export const listCommand: Command = {
@@ -25,7 +31,17 @@ export const listCommand: Command = {
     const parsed = parseCommandArgs('list', ctx.args, { long: { type: 'boolean', short: 'l' }, tree: { type: 'boolean' }, json: { type: 'boolean' } }, true);
     if (parsed.positionals.length > 1) throw new UserInputError('list: at most one DOMAIN');
     const config = await loadConfigFor(ctx);
-    const { observed } = await observeHost(config, parsed.positionals);
+    const { observed } = await observeHost(config, parsed.positionals, { command: 'list', allowSkipped: true });
+    await markPendingJournals(observed, config.stateDir);
+    // skipped domains: what their records and images on disk still say
+    const readable = await observeSkipped((observed.skipped ?? []).filter((s) => s.cause !== 'pending-journal'), {
+      reader: nativeImageReader,
+      records: { read: (key) => readDomainRecords(config.stateDir, key) },
+    });
+    for (const s of observed.skipped ?? []) {
+      const snaps = readable.get(s.name);
+      if (snaps) s.snapshots = snaps;
+    }
     if (parsed.values.json) {
       ctx.stdout.write(JSON.stringify(observed, null, 2) + '\n');
       return 0;

@@ -14,6 +14,8 @@ import { renderPlanJson } from '../../render/plan-json.js';
 import { wantColor } from '../../render/color.js';
 import { writeOutputFile } from '../write-output-file.js';
 import { UserInputError } from '../../errors.js';
+import { findSkipped } from '../../model/skipped-domain.js';
+import { markPendingJournals } from '../pending-journals.js';
 
 const help = `usage: xensnap plan [--at ISO] [--json] [--diff] [-l|--long] [-o FILE] [--detailed-exitcode]
                     [--domain NAME]... [--observed FILE] [--policies PATH]...
@@ -61,9 +63,13 @@ export const planCommand: Command = {
     const config = await loadConfigFor(ctx);
     const policies = await loadPolicySet(config, v.policies ?? []);
     const only = v.domain ?? [];
-    const observed = v.observed ? await readObservedFile(v.observed) : (await observeHost(config, only)).observed;
-    const domains = only.length ? observed.domains.filter((d) => only.includes(d.domain.name)).map((d) => d.domain) : undefined;
-    const unknown = only.filter((n) => !observed.domains.some((d) => d.domain.name === n));
+    let observed: Observed;
+    if (v.observed) observed = await readObservedFile(v.observed);
+    else {
+      observed = (await observeHost(config, only, { command: 'plan', allowSkipped: true })).observed;
+      await markPendingJournals(observed, config.stateDir);
+    }
+    const unknown = only.filter((n) => !observed.domains.some((d) => d.domain.name === n) && !findSkipped(observed.skipped, n));
     if (v.observed && unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} in ${v.observed}`);
     const result = plan({
       policies,
@@ -74,7 +80,7 @@ export const planCommand: Command = {
         ? { maxDeletes: config.limits.maxDeletes }
         : { maxDeletes: config.limits.maxDeletes, minFreePercent: config.limits.minFreePercent, minFreeBytes: config.limits.minFreeBytes, maxChainDepth: config.limits.maxChainDepth },
       refusal: backendRefusal,
-      ...(domains ? { domains } : {}),
+      ...(only.length ? { domainNames: only } : {}),
     });
     if (v.out) await writeOutputFile('-o', v.out, serializePlan(result));
     const color = wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env);

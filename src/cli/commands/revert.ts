@@ -34,7 +34,7 @@ export const revertCommand: Command = {
     if (parsed.positionals.length !== 2) throw new UserInputError('revert: expected DOMAIN SNAPSHOT');
     const [name, snapshot] = parsed.positionals as [string, string];
     const config = await loadConfigFor(ctx);
-    const { domains, observed } = await observeHost(config, [name]);
+    const { domains, observed } = await observeHost(config, [name], { command: 'revert' });
     const domain = domains[0]!;
     const snap = observed.snapshots.find((s) => s.domainKey === domain.key && s.name === snapshot);
     if (!snap) throw new UserInputError(`revert: domain ${name} has no snapshot "${snapshot}" (see xensnap list ${name})`);

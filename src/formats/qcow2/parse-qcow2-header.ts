@@ -29,6 +29,12 @@ export interface Qcow2Header {
   headerLength: number;
   dirty: boolean;
   corrupt: boolean;
+  /** L1 table: entries and offset (check-table-bounds.ts checks them against the file). */
+  l1Size: number;
+  l1TableOffset: number;
+  /** Refcount table: offset and length in clusters. */
+  refcountTableOffset: number;
+  refcountTableClusters: number;
 }
 
 /** Parses the fixed header from the first bytes of the file (`buf` may be shorter than asked). */
@@ -73,6 +79,10 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
       throw fail(`snapshot table (${nbSnapshots} entries at offset ${snapshotsOffset}) runs past the end of the file (${fileSize} bytes)`);
     }
   }
+  const l1Size = buf.readUInt32BE(36);
+  const l1TableOffset = u64(buf, 40, 'L1 table offset', fail);
+  const refcountTableOffset = u64(buf, 48, 'refcount table offset', fail);
+  const refcountTableClusters = buf.readUInt32BE(56);
   return {
     version,
     clusterBits,
@@ -85,5 +95,9 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
     headerLength,
     dirty,
     corrupt,
+    l1Size,
+    l1TableOffset,
+    refcountTableOffset,
+    refcountTableClusters,
   };
 }
