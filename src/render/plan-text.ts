@@ -25,6 +25,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
     for (const a of b.actions) {
       const d = details(a, opts.long);
       out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${d}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${d}: ${a.reason}`));
+      for (const n of a.notes ?? []) out.push(c.yellow(`      note: ${n}`));
     }
     if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})`));
     for (const f of b.findings) out.push(c.yellow(`  ! ${f.kind}: ${f.message}`));
@@ -37,6 +38,8 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
     }
     out.push('');
   }
+  const foreign = plan.kept.filter((k) => k.rules.length === 1 && k.rules[0] === 'foreign').length;
+  if (foreign) out.push(`${foreign} foreign snapshot${foreign === 1 ? '' : 's'}, untouched${opts.long ? '' : ' (-l lists them)'}.`);
   const creates = plan.actions.filter((a) => a.action === 'create').length;
   const deletes = plan.actions.length - creates;
   const n = plan.findings.length;

@@ -26,6 +26,7 @@ test('human view: blocks per domain with something to say, then the summary', ()
     [
       'db-1:', ...DB_FINDINGS, '',
       'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS, '',
+      '1 foreign snapshot, untouched (-l lists them).',
       'Plan: 1 to create, 3 to delete, 2 findings.', '',
     ].join('\n'),
   );
@@ -39,6 +40,7 @@ test('human view, long: kept snapshots with the rules keeping them, every domain
       'idle:', '  = web-hourly-20261126T040000Z: kept (keepLast, keepDaily, newest)', '',
       'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS,
       '  = before-upgrade: kept (foreign)', '  = web-hourly-20261126T030000Z: kept (keepLast)', '',
+      '1 foreign snapshot, untouched.',
       'Plan: 1 to create, 3 to delete, 2 findings.', '',
     ].join('\n'),
   );
