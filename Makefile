@@ -49,7 +49,8 @@ clean:
 	rm -rf dist build
 
 # The program (compiled src, runtime packages only, schemas) in LIBDIR, the command in BINDIR,
-# systemd units (installed, never enabled), an example host config, bash completion, the README.
+# systemd units (installed, never enabled), an example host config, bash completion, the README
+# and the fleet examples (Prometheus alert rules, Grafana dashboard).
 install: dist/.built
 	rm -rf "$(DESTDIR)$(LIBDIR)"
 	install -d -m 0755 "$(DESTDIR)$(LIBDIR)/dist" "$(DESTDIR)$(LIBDIR)/policies" "$(DESTDIR)$(BINDIR)"
@@ -69,6 +70,8 @@ install: dist/.built
 	chmod 0644 "$(DESTDIR)$(SYSCONFDIR)/xensnap/config.yaml.example"
 	install -D -m 0644 scripts/completion/xensnap.bash "$(DESTDIR)$(COMPLETIONDIR)/xensnap"
 	install -D -m 0644 README.md "$(DESTDIR)$(DOCDIR)/README.md"
+	install -d -m 0755 "$(DESTDIR)$(DOCDIR)/examples"
+	cp -R examples/prometheus examples/grafana "$(DESTDIR)$(DOCDIR)/examples/"
 
 uninstall:
 	rm -rf "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(DOCDIR)"

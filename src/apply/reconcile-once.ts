@@ -14,6 +14,7 @@ import { recoverPending } from './recover-pending.js';
 import { hostBackends } from './host-backends.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { hostDriver } from '../hypervisor/host-driver.js';
+import type { SkippedDomain } from '../model/skipped-domain.js';
 
 /** One reconcile run, as the loop, `status` and metrics see it. */
 export interface ReconcileReport {
@@ -25,6 +26,8 @@ export interface ReconcileReport {
   heldBack: number;
   ok: boolean;
   error: string | null;
+  /** Domains this run could not act on, with why (model/skipped-domain.ts); for metrics and status. */
+  skipped?: SkippedDomain[];
 }
 
 /** The metadata store as the executor and recovery use it. */
@@ -122,6 +125,21 @@ export function executeOnHost(
 }
 
 /**
+ * Every domain the run could not act on: the inventory's and observation's skipped ones, and
+ * those whose interrupted work recovery could not resolve (cause `unresolved-journal`) unless
+ * recovery already listed them so itself.
+ */
+function skippedOf(host: RecoveredHost): SkippedDomain[] {
+  const out = [...(host.observed.skipped ?? [])];
+  for (const key of host.blocked) {
+    if (out.some((s) => s.key === key && s.cause === 'unresolved-journal')) continue;
+    const d = host.domains.find((x) => x.key === key);
+    out.push({ name: d?.name ?? key, uuid: d?.uuid ?? null, key, cause: 'unresolved-journal', reason: 'interrupted work recovery could not resolve' });
+  }
+  return out;
+}
+
+/**
  * recover → observe → plan → apply, once, as the reconcile loop runs it. The caller holds the
  * instance lock. Domains whose interrupted work recovery could not resolve are left out.
  */
@@ -139,6 +157,7 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     plan: result,
     results,
     heldBack: result.findings.filter((f) => f.kind === 'held-back').length,
+    skipped: skippedOf(host),
     ok: failed.length === 0 && host.blocked.size === 0,
     error: failed.length ? failed.map((f) => `${f.action.action} ${f.action.snapshot} on ${f.action.domain.name}: ${f.message}`).join('; ') : null,
   };

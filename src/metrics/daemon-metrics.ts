@@ -28,6 +28,11 @@ export class DaemonMetrics {
   private readonly lastSuccess: Gauge;
   private readonly heldBack: Gauge;
   private readonly state: Gauge<'state'>;
+  private readonly skipped: Gauge<'cause'>;
+  private readonly fsFree: Gauge<'mount'>;
+  private readonly fsSize: Gauge<'mount'>;
+  private readonly fsLimit: Gauge<'mount'>;
+  private readonly createsHeld: Gauge<'reason'>;
   private figures: PolicyDomainFigures[] = [];
 
   constructor(now: () => number = Date.now) {
@@ -62,11 +67,32 @@ export class DaemonMetrics {
     this.lastSuccess = new Gauge({ name: 'xensnap_last_success_timestamp_seconds', help: 'End of the last successful reconcile run, Unix time.', registers });
     this.heldBack = new Gauge({ name: 'xensnap_deletes_held_back', help: 'Deletes held back by the limits in the last run.', registers });
     this.state = new Gauge({ name: 'xensnap_loop_state', help: 'The reconcile loop state (1 for the current one).', labelNames: ['state'], registers });
+    this.skipped = new Gauge({ name: 'xensnap_skipped_domains', help: 'Domains the last run could not act on, by cause (state-unknown, config-invalid, unresolved-journal, ...).', labelNames: ['cause'], registers });
+    this.fsFree = new Gauge({ name: 'xensnap_filesystem_free_bytes', help: 'Free bytes (f_bavail) of each filesystem holding images or the state dir, at the last run.', labelNames: ['mount'], registers });
+    this.fsSize = new Gauge({ name: 'xensnap_filesystem_size_bytes', help: 'Size of each filesystem holding images or the state dir.', labelNames: ['mount'], registers });
+    this.fsLimit = new Gauge({ name: 'xensnap_filesystem_limit_bytes', help: 'Free bytes below which creates on the filesystem are held (limits.minFreePercent / minFreeBytes).', labelNames: ['mount'], registers });
+    this.createsHeld = new Gauge({ name: 'xensnap_creates_held_back', help: 'Creates the storage guard held back in the last run, by reason (free-space, chain-depth).', labelNames: ['reason'], registers });
     this.valid.set(0);
     this.policies.set(0);
     this.diagnostics.set(0);
     this.heldBack.set(0);
     this.setLoopState('idle');
+  }
+
+  /** Skipped domains and storage from the last report; series of a cause or mount gone are dropped. */
+  private recordHost(report: ReconcileReport): void {
+    this.skipped.reset();
+    const causes = new Map<string, number>();
+    for (const s of report.skipped ?? []) causes.set(s.cause, (causes.get(s.cause) ?? 0) + 1);
+    for (const [cause, n] of causes) this.skipped.set({ cause }, n);
+    for (const g of [this.fsFree, this.fsSize, this.fsLimit, this.createsHeld]) g.reset();
+    const cap = report.plan.capacity;
+    for (const f of cap?.filesystems ?? []) {
+      this.fsFree.set({ mount: f.mount }, f.freeBytes);
+      this.fsSize.set({ mount: f.mount }, f.totalBytes);
+      this.fsLimit.set({ mount: f.mount }, f.limitBytes);
+    }
+    for (const reason of ['free-space', 'chain-depth'] as const) this.createsHeld.set({ reason }, cap?.held.filter((h) => h.reason === reason).length ?? 0);
   }
 
   setLoopState(s: LoopState): void {
@@ -94,6 +120,7 @@ export class DaemonMetrics {
       this.actions.inc({ kind: r.action.action, result: r.status });
       if (r.warnings?.length) this.warnings.inc({ kind: r.action.action }, r.warnings.length);
     }
+    this.recordHost(report);
     this.figures = policyDomainFigures(report);
     this.managed.reset();
     this.compliant.reset();

@@ -55,6 +55,7 @@ test('make install PREFIX=/usr/local: an executable command, units with the inst
   assert.match(await readFile(join(dest, 'etc/xensnap/config.yaml.example'), 'utf8'), /^policyDir: \/etc\/xensnap\/policies$/m);
   assert.ok((await stat(join(dest, 'etc/xensnap/policies'))).isDirectory());
   assert.match(await readFile(join(dest, 'usr/local/share/bash-completion/completions/xensnap'), 'utf8'), /^complete -F _xensnap xensnap$/m);
+  for (const f of ['prometheus/xensnap-rules.yml', 'prometheus/xensnap-rules.test.yml', 'grafana/xensnap-dashboard.json']) assert.ok(await stat(join(dest, 'usr/local/share/doc/xensnap/examples', f)), f);
   const lib = join(dest, 'usr/local/lib/xensnap');
   const modules = await readdir(join(lib, 'node_modules'));
   for (const dep of ['yaml', 'ajv', 'chokidar', 'cron-parser', 'diff', 'prom-client']) assert.ok(modules.includes(dep), dep);
