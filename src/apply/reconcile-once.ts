@@ -85,10 +85,11 @@ export async function recoverAndObserve(
 
 /** The plan for a recovered host, with the backends' own snapshotability matrix. */
 export function planHost(host: RecoveredHost, policies: Policy[], now: Date, maxDeletes: number): Plan {
+  // the whole host when nothing is blocked, so skipped domains' findings are in the plan too
   return plan({
     policies,
     observed: host.observed,
-    domains: host.domains.filter((d) => !host.blocked.has(d.key)),
+    ...(host.blocked.size ? { domains: host.domains.filter((d) => !host.blocked.has(d.key)) } : {}),
     now,
     limits: { maxDeletes },
     refusal: backendRefusal,

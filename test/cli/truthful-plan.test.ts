@@ -169,6 +169,11 @@ test('3: a domain whose QMP socket hangs keeps its name: create, plan --domain a
   // a name that is no domain at all is still "no domain named"
   assert.deepEqual(await cli(h.config, 'create', 'nope'), { code: 1, out: '', err: 'create: no domain named "nope" on this host\n' });
   assert.deepEqual(await files(), before);
+  // apply plans the rest of the host and names the skipped domain in its plan
+  const a = await cli(h.config, 'apply', '--yes', '--at', AT);
+  assert.equal(a.code, 0, a.err);
+  assert.ok(a.out.includes(`hang-1:\n  ! skipped: domain hang-1: ${why}; skipped\n`), a.out);
+  assert.match(a.out, new RegExp(`\\n\\+ good-1 hourly-${SLOT}: ok \\(\\d+ ms\\)\\nApply: 1 succeeded, 0 failed, 0 skipped\\.\\n$`));
 });
 
 test('8: a policy whose selector stops matching a domain says so, and its deletionPolicy (now) applies as if it had gone', async (t) => {
