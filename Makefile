@@ -88,4 +88,4 @@ deb: dist/.built
 	sed -e 's|@VERSION@|$(VERSION)|' -e "s|@SIZE@|$$(du -sk --apparent-size "$(DEB_ROOT)" | cut -f1)|" packaging/debian/control.in > "$(DEB_ROOT)/DEBIAN/control"
 	install -m 0644 packaging/debian/conffiles "$(DEB_ROOT)/DEBIAN/conffiles"
 	install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$(DEB_ROOT)/DEBIAN/"
-	dpkg-deb --root-owner-group --build "$(DEB_ROOT)" "$(DEB_OUT)/xensnap_$(VERSION)_all.deb"
+	dpkg-deb --root-owner-group -Zgzip --build "$(DEB_ROOT)" "$(DEB_OUT)/xensnap_$(VERSION)_all.deb"
