@@ -16,7 +16,7 @@ export function consistency(r: SnapshotRecord): string {
     : r.domainState === 'shutoff'
       ? 'disks at rest (taken shut off)'
       : r.quiesced === undefined
-        ? 'not recorded (an older record)'
+        ? 'not recorded'
         : r.quiesced
           ? 'quiesced: file systems frozen through the guest agent'
           : 'crash-consistent (not quiesced)';
