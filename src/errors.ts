@@ -3,10 +3,13 @@ import { type Diagnostic, formatDiagnostic } from './model/diagnostic.js';
 /** Bad user input: policies, config, arguments. Maps to exit code 1; nothing was changed. */
 export class UserInputError extends Error {
   readonly diagnostics: Diagnostic[];
+  /** The summary given (e.g. "invalid policies"); `message` is the diagnostics when there are any. */
+  readonly headline: string;
   constructor(message: string, diagnostics: Diagnostic[] = []) {
     super(diagnostics.length ? diagnostics.map(formatDiagnostic).join('\n') : message);
     this.name = 'UserInputError';
     this.diagnostics = diagnostics;
+    this.headline = message;
   }
 }
 

@@ -14,8 +14,14 @@ export type ActionStatus = 'ok' | 'failed' | 'skipped';
 export interface ActionResult {
   action: ExecAction;
   status: ActionStatus;
-  /** Error text for failed, the reason for skipped. */
+  /** Error text for failed, the reason for skipped; for ok, what is worth knowing (pause window). */
   message: string | null;
+  /**
+   * ok creates only: how the snapshot is weaker than asked (not quiesced, disk-only instead of
+   * live) or what went wrong on the way (a thaw that needed a retry). Views show each one as a
+   * warning; the daemon logs them at warn level and keeps them in its status.
+   */
+  warnings?: string[];
   durationMs: number;
 }
 

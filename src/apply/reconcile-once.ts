@@ -11,10 +11,11 @@ import { backendRefusal } from '../backends/backend-refusal.js';
 import { deleteRecord, readRecord, writeRecord } from '../state/index.js';
 import { executePlan } from './execute-plan.js';
 import { recoverPending } from './recover-pending.js';
-import { blockedKeys, skippedDomains, unresolvedLine, type SkippedDomain, type UnresolvedWork } from './unresolved-work.js';
+import { blockedKeys, skippedDomains, unresolvedLine, type SkippedDomain as UnresolvedDomain, type UnresolvedWork } from './unresolved-work.js';
 import { hostBackends } from './host-backends.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { hostDriver } from '../hypervisor/host-driver.js';
+import type { SkippedDomain } from '../model/skipped-domain.js';
 
 /** One reconcile run, as the loop, `status` and metrics see it. */
 export interface ReconcileReport {
@@ -25,9 +26,11 @@ export interface ReconcileReport {
   results: ActionResult[];
   heldBack: number;
   /** Domains skipped for unresolved work (never planned this run), with reason and journal. */
-  skippedDomains: SkippedDomain[];
+  skippedDomains: UnresolvedDomain[];
   ok: boolean;
   error: string | null;
+  /** Domains this run could not act on, with why (model/skipped-domain.ts); for metrics and status. */
+  skipped?: SkippedDomain[];
 }
 
 /** The metadata store as the executor and recovery use it. */
@@ -79,16 +82,18 @@ export async function recoverAndObserve(
   for (const u of recovery.unresolved) {
     const d = domains.find((x) => x.key === u.domainKey);
     observed.findings.push({ kind: 'skipped', domain: d ? { uuid: d.uuid, name: d.name } : null, message: unresolvedLine(u) });
+    if (d) (observed.skipped ??= []).push({ name: d.name, uuid: d.uuid, key: d.key, cause: 'unresolved-journal', reason: unresolvedLine(u), journal: u.journal });
   }
   return { domains, observed, recovered: recovery.recovered, blocked, unresolved: recovery.unresolved };
 }
 
 /** The plan for a recovered host, with the backends' own snapshotability matrix. */
 export function planHost(host: RecoveredHost, policies: Policy[], now: Date, maxDeletes: number): Plan {
+  // the whole host when nothing is blocked, so skipped domains' findings are in the plan too
   return plan({
     policies,
     observed: host.observed,
-    domains: host.domains.filter((d) => !host.blocked.has(d.key)),
+    ...(host.blocked.size ? { domains: host.domains.filter((d) => !host.blocked.has(d.key)) } : {}),
     now,
     limits: { maxDeletes },
     refusal: backendRefusal,
@@ -125,6 +130,21 @@ export function executeOnHost(
 }
 
 /**
+ * Every domain the run could not act on: the inventory's and observation's skipped ones, and
+ * those whose interrupted work recovery could not resolve (cause `unresolved-journal`) unless
+ * recovery already listed them so itself.
+ */
+function skippedOf(host: RecoveredHost): SkippedDomain[] {
+  const out = [...(host.observed.skipped ?? [])];
+  for (const key of host.blocked) {
+    if (out.some((s) => s.key === key && s.cause === 'unresolved-journal')) continue;
+    const d = host.domains.find((x) => x.key === key);
+    out.push({ name: d?.name ?? key, uuid: d?.uuid ?? null, key, cause: 'unresolved-journal', reason: 'interrupted work recovery could not resolve' });
+  }
+  return out;
+}
+
+/**
  * recover → observe → plan → apply, once, as the reconcile loop runs it. The caller holds the
  * instance lock. Domains whose interrupted work recovery could not resolve are left out.
  */
@@ -148,6 +168,7 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     results,
     heldBack: result.findings.filter((f) => f.kind === 'held-back').length,
     skippedDomains: skipped,
+    skipped: skippedOf(host),
     ok: failed.length === 0 && skipped.length === 0,
     error: errors.length ? errors.join('; ') : null,
   };

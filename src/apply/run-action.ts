@@ -12,6 +12,7 @@ import { runHookPhase } from './run-hooks.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { takeLiveSnapshot } from '../hypervisor/live-snapshot.js';
 import { withQuiesce } from '../guest-agent/quiesce.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 export interface ActionDeps {
   stateDir: string;
@@ -49,24 +50,36 @@ function pickBackend(names: string[], deps: ActionDeps): SnapshotBackend {
   return deps.backends[[...set][0]!];
 }
 
+/** What a create tells its result: facts worth knowing, and how the snapshot is weaker than asked. */
+interface CreateOutcome {
+  notes: string[];
+  warnings: string[];
+}
+
 /**
  * Takes the snapshot: live (pause → memory → disks → resume) for a running or paused domain when
  * the mode says so, otherwise disk-only — frozen through the guest agent when the policy asks and
- * the domain runs. Notes (a quiesce that could not happen) come back for the action's message.
+ * the domain runs. The record says what the snapshot really is (disk-only when no memory was
+ * saved, whether it was quiesced) and what was asked; anything weaker is a warning.
  */
-async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal): Promise<string[]> {
+async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal): Promise<CreateOutcome> {
   const disks = domain.disks.filter((d) => a.disks.includes(d.vdev));
   const missing = a.disks.filter((v) => !disks.some((d) => d.vdev === v));
   if (missing.length) throw new Error(`the domain has no disk ${missing.join(', ')}`);
   const backend = pickBackend(disks.map((d) => d.backend), deps);
   const progress = (p: { step: string; done: number; total: number }) => deps.onEvent?.({ type: 'action-progress', action: a, ...p });
-  const quiesce = (a.policy ? deps.policies.find((p) => p.name === a.policy)?.quiesce : undefined) ?? 'off';
-  const notes: string[] = [];
+  const policy = a.policy ? deps.policies.find((p) => p.name === a.policy) : undefined;
+  const quiesce = policy?.quiesce ?? 'off';
+  // what was asked: the policy's mode (a plan may already have settled for disk-only), or create's
+  const requestedMode = policy?.mode ?? a.mode;
+  const out: CreateOutcome = { notes: [], warnings: [] };
   const req = { domain, disks, snapshot: a.snapshot, type: a.type };
   let made;
   let memoryFile: string | null = null;
+  let mode: ExecAction['mode'] = 'disk-only';
+  let quiesced = false;
   if (domain.state === 'shutoff') {
-    if (a.mode === 'live') notes.push(`domain ${domain.name} is shut off: the snapshot holds its disks only`);
+    if (requestedMode === 'live') out.warnings.push(`domain ${domain.name} is shut off: a disk-only snapshot was made, without memory, though ${policy ? `policy ${policy.name}` : 'create'} asks for live`);
     made = await backend.create(req, journal, progress);
   } else if (a.mode === 'live') {
     if (!deps.driver) throw new Error('live snapshots need the hypervisor driver, which this run was not given');
@@ -81,18 +94,24 @@ async function create(a: ExecAction, domain: Domain, deps: ActionDeps, journal: 
     });
     made = live.disks;
     memoryFile = live.memoryFile;
-    notes.push(...live.findings.map((f) => f.message), `memory ${live.memoryBytes} bytes, paused ${live.pauseWindowMs} ms`);
+    mode = 'live';
+    quiesced = live.quiesced;
+    out.warnings.push(...live.findings.map((f) => f.message));
+    out.notes.push(`memory ${formatBytes(live.memoryBytes)}, paused ${Math.round(live.pauseWindowMs)} ms`);
   } else {
+    if (requestedMode === 'live') out.warnings.push(`a disk-only snapshot was made, without memory, though policy ${a.policy} asks for live (${a.notes?.join('; ') ?? 'the plan said disk-only'})`);
     const socket = deps.driver?.guestAgent(domain) ?? null;
-    made = await withQuiesce({ mode: quiesce, socket, domainName: domain.name }, notes, () => backend.create(req, journal, progress));
+    const outcome = { frozen: false };
+    made = await withQuiesce({ mode: quiesce, socket, domainName: domain.name, outcome }, out.warnings, () => backend.create(req, journal, progress));
+    quiesced = outcome.frozen;
   }
   // The record is written only after the backend confirmed: a record always means a snapshot.
   // Its intent carries the whole record, so recovery rolls a crash here forward, not back.
-  const record = { ...buildRecord(recordSeed(a, deps.policies), domain, made, deps.now()), memoryFile };
+  const record = { ...buildRecord(recordSeed(a, deps.policies), domain, made, deps.now()), mode, memoryFile, quiesced, requested: { mode: requestedMode, quiesce } };
   await journal.intent('record.write', { domainKey: domain.key, snapshot: a.snapshot, record });
   await deps.records.write(deps.stateDir, record, domain.key);
   await journal.done('record.write');
-  return notes;
+  return out;
 }
 
 async function remove(a: ExecAction, domain: Domain, deps: ActionDeps, journal: OperationJournal) {
@@ -170,9 +189,15 @@ function journalOp(a: ExecAction, domain: Domain, deps: ActionDeps): CreateOp | 
 async function runJournaled(a: ExecAction, domain: Domain, deps: ActionDeps, started: number): Promise<ActionResult> {
   const journal = await OperationJournal.begin(deps.stateDir, journalOp(a, domain, deps));
   try {
-    const notes = a.action === 'create' ? await create(a, domain, deps, journal) : (await remove(a, domain, deps, journal), []);
+    const made = a.action === 'create' ? await create(a, domain, deps, journal) : (await remove(a, domain, deps, journal), { notes: [], warnings: [] });
     await journal.end();
-    return { action: a, status: 'ok', message: notes.length ? notes.join('; ') : null, durationMs: Date.now() - started };
+    return {
+      action: a,
+      status: 'ok',
+      message: made.notes.length ? made.notes.join('; ') : null,
+      ...(made.warnings.length ? { warnings: made.warnings } : {}),
+      durationMs: Date.now() - started,
+    };
   } catch (err) {
     const e = err as Error & { needsRecovery?: boolean; skip?: boolean };
     if (e.needsRecovery) await journal.abandon();

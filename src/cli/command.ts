@@ -16,7 +16,9 @@ export interface Command {
   summary: string;
   /** Full help text: usage line(s), then options. */
   help: string;
-  /** Not listed in `xensnap --help` (developer tools such as `lab`). */
+  /** Not listed in `xensnap --help`. */
   hidden?: boolean;
+  /** Accepts `--json`: a failure is then printed as JSON on stdout (cli/report-error.ts). */
+  json?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }

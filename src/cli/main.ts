@@ -3,7 +3,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { commands, findCommand } from './commands/index.js';
 import type { CommandContext } from './command.js';
-import { BackendError, FormatError, UserInputError } from '../errors.js';
+import { reportError } from './report-error.js';
+import { packageInfo } from './package-info.js';
 
 const DEFAULT_CONFIG = '/etc/xensnap/config.yaml';
 
@@ -22,6 +23,7 @@ function usage(): string {
     'global options:',
     `  --config FILE  host config (default $XENSNAP_CONFIG, then ${DEFAULT_CONFIG})`,
     '  -h, --help     this help; `xensnap help COMMAND` for one command',
+    '  --version      print the version',
     '',
   ].join('\n');
 }
@@ -46,6 +48,10 @@ export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | '
     } else rest.push(a);
   }
   const [name, ...cmdArgs] = rest;
+  if (name === '--version') {
+    io.stdout.write(`xensnap ${packageInfo().version}\n`);
+    return 0;
+  }
   if (!name || name === '-h' || name === '--help') {
     (name ? io.stdout : io.stderr).write(usage());
     return name ? 0 : 1;
@@ -73,15 +79,14 @@ export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | '
     io.stdout.write(cmd.help);
     return 0;
   }
+  // `--json` means JSON on stdout for failures too, with the same exit code
+  const json = cmd.json === true && cmdArgs.some((a) => a === '--json');
   try {
     return await cmd.run({ ...io, args: cmdArgs, configPath, configExplicit });
   } catch (err) {
-    if (err instanceof UserInputError || err instanceof BackendError || err instanceof FormatError) {
-      io.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    const e = err as Error;
-    io.stderr.write(`xensnap: internal error: ${e?.stack ?? String(err)}\n`);
+    const report = reportError(err);
+    if (json) io.stdout.write(JSON.stringify(report.json, null, 2) + '\n');
+    else io.stderr.write(`${report.text}\n`);
     return 1;
   }
 }

@@ -10,6 +10,7 @@ import { checkConfigDurations } from './rules/durations-rule.js';
 import { checkHookCommands } from './rules/hook-commands-rule.js';
 import { checkHypervisor } from './rules/hypervisor-rule.js';
 import { checkListen } from './rules/listen-rule.js';
+import type { ConfigLocator } from './check-host-paths.js';
 
 export const HOST_CONFIG_SCHEMA_FILE = 'host-config.schema.json';
 
@@ -19,7 +20,7 @@ const RULES: Array<(ctx: ConfigDocContext) => Diagnostic[]> = [checkConfigDurati
  * Parses and validates a host config text (pure). An empty file (or only comments) means all
  * defaults. With any diagnostic, `config` is the plain defaults and must not be used to act.
  */
-export function parseHostConfigText(text: string, file: string): { config: HostConfig; diagnostics: Diagnostic[] } {
+export function parseHostConfigText(text: string, file: string): { config: HostConfig; diagnostics: Diagnostic[]; locate: ConfigLocator } {
   const stream = parseYamlDocuments(text, file);
   const diagnostics = [...stream.diagnostics];
   if (stream.documents.length > 1) {
@@ -27,6 +28,8 @@ export function parseHostConfigText(text: string, file: string): { config: HostC
     diagnostics.push({ file, line: second.line, col: second.col, path: '', message: 'the host config is one YAML document; found more' });
   }
   const doc = stream.documents[0];
+  const locate: ConfigLocator = (path, message) =>
+    doc ? doc.diagnostic(path, 'value', message) : { file, line: 1, col: 1, path: '', message };
   if (doc && doc.value !== null) {
     diagnostics.push(...schemaDiagnostics(schemaValidator(HOST_CONFIG_SCHEMA_FILE)(doc.value), doc));
     if (typeof doc.value === 'object' && !Array.isArray(doc.value)) {
@@ -34,6 +37,6 @@ export function parseHostConfigText(text: string, file: string): { config: HostC
       for (const rule of RULES) diagnostics.push(...rule(ctx));
     }
   }
-  if (diagnostics.length) return { config: defaultHostConfig(), diagnostics: sortDiagnostics(diagnostics) };
-  return { config: normaliseHostConfig(doc?.value ?? {}, file), diagnostics: [] };
+  if (diagnostics.length) return { config: defaultHostConfig(), diagnostics: sortDiagnostics(diagnostics), locate };
+  return { config: normaliseHostConfig(doc?.value ?? {}, file), diagnostics: [], locate };
 }

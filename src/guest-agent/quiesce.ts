@@ -14,6 +14,8 @@ export interface QuiesceOptions {
   domainName: string;
   /** Per agent command; default 10 s (freeze may take long on a busy guest: fsync of every fs). */
   timeoutMs?: number;
+  /** Set to whether the file systems were frozen while `fn` ran (for the snapshot's record). */
+  outcome?: { frozen: boolean };
 }
 
 /**
@@ -51,6 +53,7 @@ export async function withQuiesce<T>(opts: QuiesceOptions, notes: string[], fn: 
     }
   }
   if (!frozen) return fn();
+  if (opts.outcome) opts.outcome.frozen = true;
   let result: T;
   try {
     result = await fn();

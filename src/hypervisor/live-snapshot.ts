@@ -39,6 +39,8 @@ export interface LiveSnapshotResult {
   memoryBytes: number;
   pauseWindowMs: number;
   totalMs: number;
+  /** The guest's file systems were frozen through its agent for the snapshot. */
+  quiesced: boolean;
   findings: Finding[];
 }
 
@@ -72,7 +74,8 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
   const wasPaused = domain.state === 'paused';
   let pauseWindowMs = 0;
   let memoryBytes = 0;
-  const result = await withQuiesce({ mode: req.quiesce, socket: req.guestAgentSocket, domainName: domain.name }, notes, async () => {
+  const outcome = { frozen: false };
+  const result = await withQuiesce({ mode: req.quiesce, socket: req.guestAgentSocket, domainName: domain.name, outcome }, notes, async () => {
     await journal.intent('live.pause', { domain: domain.name, hypervisor: driver.kind, stateBefore: domain.state });
     const t0 = performance.now();
     let disks: SnapshotDiskRecord[] | null = null;
@@ -141,6 +144,7 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
     memoryBytes,
     pauseWindowMs,
     totalMs: performance.now() - started,
+    quiesced: outcome.frozen,
     findings: notes.map((message) => ({ kind: 'info' as const, domain: { uuid: domain.uuid, name: domain.name }, message })),
   };
 }

@@ -5,6 +5,8 @@ import type { Finding } from '../model/observed.js';
 import { domainKey } from './domain-key.js';
 import type { XlCfgDomain } from './xl-cfg-domain.js';
 import type { XlListRow, XlLongDomain } from './xl-list.js';
+import type { InventoryResult } from './inventory-result.js';
+import { skippedFinding, type SkipCause, type SkippedDomain } from '../model/skipped-domain.js';
 
 /** QEMU block drivers by image format, for libxl's qdisk node names `<vdev>-<driver>`. */
 const QEMU_DRIVER: Record<string, string> = { qcow2: 'qcow2', vhd: 'vpc', raw: 'raw', qed: 'qed', qcow: 'qcow' };
@@ -27,15 +29,17 @@ function withNode(d: Disk): Disk {
  *   xl.cfg is a shut-off domain; one with errors gives one finding per diagnostic; two files
  *   naming the same domain name or UUID are both skipped.
  */
-export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow[]; configs: XlCfgDomain[]; runDir: string }): {
-  domains: Domain[];
-  findings: Finding[];
-} {
+export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow[]; configs: XlCfgDomain[]; runDir: string }): InventoryResult {
   const { long, rows, configs, runDir } = input;
   const domains: Domain[] = [];
   const findings: Finding[] = [];
-  const skip = (name: string, uuid: string | null, why: string) =>
-    findings.push({ kind: 'skipped', domain: { uuid, name }, message: `domain ${name}: ${why}; skipped` });
+  const skipped: SkippedDomain[] = [];
+  // `keyUuid`: the uuid that keys the state folder (only an xl.cfg fixes one; xl's is new at every start)
+  const skip = (name: string, uuid: string | null, why: string, cause: SkipCause, o: { disks?: Disk[]; keyUuid?: string | null; quiet?: boolean } = {}) => {
+    const s: SkippedDomain = { name, uuid, key: domainKey(o.keyUuid === undefined ? uuid : o.keyUuid, name), cause, reason: why, ...(o.disks ? { disks: o.disks } : {}) };
+    skipped.push(s);
+    if (!o.quiet) findings.push(skippedFinding(s));
+  };
 
   const byName = new Map<string, XlCfgDomain[]>();
   const byUuid = new Map<string, XlCfgDomain[]>();
@@ -56,17 +60,18 @@ export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow
     for (const c of cands) if (c.name !== null) claimedNames.add(c.name);
     const cfg = cands[0] ?? null;
     const row = rows.find((x) => x.domid === r.domid);
-    if (cands.length > 1) skip(r.name, liveUuid, `several xl.cfg files name it (${cands.map((c) => c.file).join(', ')})`);
-    else if (cfg && cfg.diagnostics.length) skip(r.name, liveUuid, `its xl.cfg has errors (${formatDiagnostic(cfg.diagnostics[0]!)})`);
-    else if (!row) skip(r.name, liveUuid, `domid ${r.domid} is in "xl list -l" but not in "xl list"; state unknown`);
-    else if (/[scd]/.test(row.flags)) skip(r.name, liveUuid, `state ${row.flags} (shutting down, crashed or dying)`);
-    else if (r.problems.length) skip(r.name, liveUuid, `xl list -l: ${r.problems.join('; ')}`);
-    else if (cfg?.uuid && cfg.uuid !== liveUuid) skip(r.name, liveUuid, `running with uuid ${liveUuid} but ${cfg.file} fixes uuid ${cfg.uuid}; restart it to apply the config`);
+    const k = { disks: r.disks.map(withNode), keyUuid: cfg?.uuid ?? null };
+    if (cands.length > 1) skip(r.name, liveUuid, `several xl.cfg files name it (${cands.map((c) => c.file).join(', ')})`, 'config-conflict', k);
+    else if (cfg && cfg.diagnostics.length) skip(r.name, liveUuid, `its xl.cfg has errors (${formatDiagnostic(cfg.diagnostics[0]!)})`, 'config-invalid', k);
+    else if (!row) skip(r.name, liveUuid, `domid ${r.domid} is in "xl list -l" but not in "xl list"; state unknown`, 'state-unknown', k);
+    else if (/[scd]/.test(row.flags)) skip(r.name, liveUuid, `state ${row.flags} (shutting down, crashed or dying)`, 'state-transient', k);
+    else if (r.problems.length) skip(r.name, liveUuid, `xl list -l: ${r.problems.join('; ')}`, 'config-invalid', { keyUuid: k.keyUuid });
+    else if (cfg?.uuid && cfg.uuid !== liveUuid) skip(r.name, liveUuid, `running with uuid ${liveUuid} but ${cfg.file} fixes uuid ${cfg.uuid}; restart it to apply the config`, 'config-conflict', k);
     else {
       const uuid = cfg?.uuid ?? null;
       const key = domainKey(uuid, r.name);
       if (key === null) {
-        skip(r.name, liveUuid, `its name cannot key a state folder and no xl.cfg fixes a uuid`);
+        skip(r.name, liveUuid, `its name cannot key a state folder and no xl.cfg fixes a uuid`, 'unkeyable', { keyUuid: null });
         continue;
       }
       if (!cfg) findings.push({ kind: 'info', domain: { uuid: null, name: r.name }, message: `domain ${r.name}: no xl.cfg in the config directory names it; keyed by name (${key})` });
@@ -85,21 +90,26 @@ export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow
   for (const row of rows) {
     if (row.domid !== 0 && !long.some((r) => r.domid === row.domid)) {
       claimedNames.add(row.name);
-      skip(row.name, null, `domid ${row.domid} is in "xl list" but not in "xl list -l"; configuration unknown`);
+      skip(row.name, null, `domid ${row.domid} is in "xl list" but not in "xl list -l"; configuration unknown`, 'state-unknown');
     }
   }
 
   for (const c of configs) {
     const who = c.name !== null ? { uuid: c.uuid, name: c.name } : null;
     for (const d of c.diagnostics) findings.push({ kind: 'skipped', domain: who, message: formatDiagnostic(d) });
-    if (c.diagnostics.length || c.name === null) continue;
+    if (c.name === null) continue;
     if (claimedNames.has(c.name) || (c.uuid !== null && claimedUuids.has(c.uuid))) continue;
+    if (c.diagnostics.length) {
+      // its diagnostics are the findings; the domain is skipped by name all the same
+      skip(c.name, c.uuid, `its xl.cfg ${c.file} has errors (${formatDiagnostic(c.diagnostics[0]!)})`, 'config-invalid', { disks: c.disks, quiet: true });
+      continue;
+    }
     const twins = configs.filter((o) => o !== c && (o.name === c.name || (c.uuid !== null && o.uuid === c.uuid)));
     if (twins.length) {
-      skip(c.name, c.uuid, `${c.file} and ${twins.map((t) => t.file).join(', ')} define the same domain name or uuid`);
+      skip(c.name, c.uuid, `${c.file} and ${twins.map((t) => t.file).join(', ')} define the same domain name or uuid`, 'config-conflict', { disks: c.disks });
       continue;
     }
     domains.push({ key: domainKey(c.uuid, c.name)!, uuid: c.uuid, name: c.name, state: 'shutoff', disks: c.disks, configFile: c.file });
   }
-  return { domains, findings };
+  return { domains, findings, skipped };
 }

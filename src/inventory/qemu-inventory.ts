@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { UserInputError } from '../errors.js';
 import type { Domain } from '../model/domain.js';
 import type { Finding } from '../model/observed.js';
+import { skippedFinding, type SkippedDomain } from '../model/skipped-domain.js';
+import type { InventoryResult } from './inventory-result.js';
 import { domainKey } from './domain-key.js';
 import type { LiveProbe } from './live-probe.js';
 import { parseQemuInventory, type QemuInventoryEntry } from './parse-qemu-inventory.js';
@@ -12,37 +14,34 @@ import { parseQemuInventory, type QemuInventoryEntry } from './parse-qemu-invent
  * the state unknown: that domain is skipped with a finding, never called shut off. Disks are
  * qdisk (standalone QEMU), read-write, never CD-ROMs; `node` only when the inventory names one.
  */
-export async function qemuDomains(entries: QemuInventoryEntry[], probe: LiveProbe): Promise<{ domains: Domain[]; findings: Finding[] }> {
+export async function qemuDomains(entries: QemuInventoryEntry[], probe: LiveProbe): Promise<InventoryResult> {
   const domains: Domain[] = [];
   const findings: Finding[] = [];
+  const skipped: SkippedDomain[] = [];
   const states = await Promise.all(
     entries.map((e) => probe.status(e.qmp).then((s) => ({ s }), (err: unknown) => ({ err: err instanceof Error ? err.message : String(err) }))),
   );
   entries.forEach((e, i) => {
     const st = states[i]!;
+    const disks = e.disks.map((d) => ({
+      vdev: d.vdev,
+      path: d.path,
+      format: d.format,
+      backend: 'qdisk' as const,
+      readonly: false,
+      cdrom: false,
+      ...(d.node !== null ? { node: d.node } : {}),
+    }));
+    const key = domainKey(e.uuid, e.name)!;
     if ('err' in st) {
-      findings.push({ kind: 'skipped', domain: { uuid: e.uuid, name: e.name }, message: `domain ${e.name}: cannot tell whether QEMU at ${e.qmp} runs (${st.err}); skipped` });
+      const s: SkippedDomain = { name: e.name, uuid: e.uuid, key, cause: 'state-unknown', reason: `cannot tell whether QEMU at ${e.qmp} runs (${st.err})`, disks };
+      skipped.push(s);
+      findings.push(skippedFinding(s));
       return;
     }
-    domains.push({
-      key: domainKey(e.uuid, e.name)!,
-      uuid: e.uuid,
-      name: e.name,
-      state: st.s ?? 'shutoff',
-      qmp: e.qmp,
-      ...(e.launch ? { launchArgv: e.launch } : {}),
-      disks: e.disks.map((d) => ({
-        vdev: d.vdev,
-        path: d.path,
-        format: d.format,
-        backend: 'qdisk' as const,
-        readonly: false,
-        cdrom: false,
-        ...(d.node !== null ? { node: d.node } : {}),
-      })),
-    });
+    domains.push({ key, uuid: e.uuid, name: e.name, state: st.s ?? 'shutoff', qmp: e.qmp, ...(e.launch ? { launchArgv: e.launch } : {}), disks });
   });
-  return { domains, findings };
+  return { domains, findings, skipped };
 }
 
 /**
@@ -50,7 +49,7 @@ export async function qemuDomains(entries: QemuInventoryEntry[], probe: LiveProb
  * invalid file rejects with a UserInputError carrying every diagnostic (file:line:col): the
  * inventory is the host's own configuration, and a half-read one could hide a running domain.
  */
-export async function qemuInventory(file: string, probe: LiveProbe): Promise<{ domains: Domain[]; findings: Finding[] }> {
+export async function qemuInventory(file: string, probe: LiveProbe): Promise<InventoryResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

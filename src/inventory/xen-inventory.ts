@@ -1,5 +1,4 @@
-import type { Domain } from '../model/domain.js';
-import type { Finding } from '../model/observed.js';
+import type { InventoryResult } from './inventory-result.js';
 import { mergeXenInventory } from './merge-xen-inventory.js';
 import { readXlConfigs } from './read-xl-configs.js';
 import { parseXlListLong, parseXlListTable } from './xl-list.js';
@@ -12,10 +11,10 @@ import type { XlRunner } from './xl-runner.js';
  * is a finding. If xl itself fails or prints something unreadable this rejects with a
  * BackendError: without xl's answer no domain can safely be called shut off.
  */
-export async function xenInventory(opts: { configDir: string; runDir: string; xl: XlRunner }): Promise<{ domains: Domain[]; findings: Finding[] }> {
+export async function xenInventory(opts: { configDir: string; runDir: string; xl: XlRunner }): Promise<InventoryResult> {
   const long = parseXlListLong(await opts.xl(['list', '-l']));
   const rows = parseXlListTable(await opts.xl(['list']));
   const { configs, findings } = await readXlConfigs(opts.configDir);
   const merged = mergeXenInventory({ long, rows, configs, runDir: opts.runDir });
-  return { domains: merged.domains, findings: [...findings, ...merged.findings] };
+  return { domains: merged.domains, findings: [...findings, ...merged.findings], skipped: merged.skipped };
 }

@@ -1,4 +1,5 @@
-import { mkdir, writeFile, readFile, rm, chmod } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, chmod, lstat } from 'node:fs/promises';
+import { prepareLabDir, readLabMarker, removeLabEntries, writeLabMarker } from './lab-marker.js';
 import { join, resolve } from 'node:path';
 import { run } from '../util/exec.js';
 import { qemuArgv } from './qemu-argv.js';
@@ -13,6 +14,9 @@ export interface Lab {
   xlState: string;
   qemuPid: number;
 }
+
+/** Everything createLab makes directly in the lab directory (the marker lists them). */
+const LAB_ENTRIES = ['images', 'run', 'xen', 'policies', 'state', 'qemu-domains.yaml', 'config-qemu.yaml', 'config-xen.yaml', 'xl-world.json'];
 
 const UUIDS = {
   web3: '3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10',
@@ -50,6 +54,10 @@ ${keep}
  */
 export async function createLab(dirArg: string): Promise<Lab> {
   const dir = resolve(dirArg);
+  const { madeDir } = await prepareLabDir(dir);
+  await mkdir(dir, { recursive: true });
+  // the marker first: a lab that fails half-way can still be destroyed
+  await writeLabMarker(dir, madeDir, LAB_ENTRIES);
   const img = join(dir, 'images');
   for (const d of ['images', 'run', 'xen', 'policies']) await mkdir(join(dir, d), { recursive: true });
   await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
@@ -132,9 +140,15 @@ disk = [ 'format=vhd, vdev=xvda, access=rw, backendtype=tap, target=${q('legacy-
   return { dir, qemuConfig, xenConfig, xlState, qemuPid };
 }
 
-/** Stops the lab's QEMU and removes the lab directory. */
-export async function destroyLab(dirArg: string): Promise<void> {
+/**
+ * Stops the lab's QEMU and removes what `createLab` made (lab-marker.ts); a directory without
+ * the marker is refused, untouched. Returns the entries left because the lab did not make them,
+ * or null when `dirArg` does not exist.
+ */
+export async function destroyLab(dirArg: string): Promise<string[] | null> {
   const dir = resolve(dirArg);
+  if (!(await lstat(dir).then(() => true, () => false))) return null; // nothing there: nothing to do
+  const marker = await readLabMarker(dir);
   // a revert may have restarted web-3 under another pid: ask whoever serves the socket to quit
   await QmpClient.connect(join(dir, 'run', 'web-3.qmp'), { timeoutMs: 2000 })
     .then(async (c) => {
@@ -150,5 +164,5 @@ export async function destroyLab(dirArg: string): Promise<void> {
       /* already gone */
     }
   }
-  await rm(dir, { recursive: true, force: true });
+  return removeLabEntries(dir, marker);
 }

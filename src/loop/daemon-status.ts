@@ -20,6 +20,11 @@ export interface RunSummary {
   /** Domains skipped for unresolved work, with reason and journal file (see `xensnap recover`). */
   skippedDomains: SkippedDomain[];
   message: string | null;
+  /**
+   * Snapshots made weaker than asked (not quiesced, disk-only instead of live), one line each:
+   * `DOMAIN/SNAPSHOT: warning`. Absent in status files of older versions.
+   */
+  warnings?: string[];
 }
 
 /**

@@ -27,6 +27,7 @@ export function renderStatusText(s: DaemonStatus, alive: boolean): string {
     );
     for (const s of r.skippedDomains ?? []) out.push(`  ${s.domain}: skipped: interrupted work not recovered (${s.operation}): ${s.reason}; journal ${s.journal}; see xensnap recover ${s.domain}`);
     if (r.message && !(r.skippedDomains ?? []).length) out.push(`  ${r.message}`);
+    for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
   } else out.push('last run: none yet');
   out.push(`last success: ${s.lastSuccessAt ?? 'never'}`);
   if (running && s.nextWake) out.push(`next wake: ${s.nextWake.at} (${s.nextWake.reason === 'slot' ? `slot of ${s.nextWake.policy}` : 'resync'})`);

@@ -17,6 +17,7 @@ export function summariseReport(report: ReconcileReport, triggers: TriggerReason
     recovered: report.recovered.length,
     skippedDomains: report.skippedDomains,
     message: report.error ?? (failed.length ? failed.map((r) => `${r.action.action} ${r.action.domain.name}/${r.action.snapshot}: ${r.message ?? 'failed'}`).join('; ') : null),
+    warnings: report.results.flatMap((r) => (r.warnings ?? []).map((w) => `${r.action.domain.name}/${r.action.snapshot}: ${w}`)),
   };
 }
 
@@ -33,5 +34,6 @@ export function summariseNoReport(result: 'error' | 'skipped', at: string, finis
     recovered: 0,
     skippedDomains: [],
     message,
+    warnings: [],
   };
 }

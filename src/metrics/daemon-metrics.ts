@@ -17,6 +17,7 @@ export class DaemonMetrics {
   private readonly runs: Counter<'result'>;
   private readonly duration: Histogram;
   private readonly actions: Counter<'kind' | 'result'>;
+  private readonly warnings: Counter<'kind'>;
   private readonly managed: Gauge<'policy' | 'domain'>;
   private readonly compliant: Gauge<'policy' | 'domain'>;
   private readonly valid: Gauge;
@@ -28,6 +29,11 @@ export class DaemonMetrics {
   private readonly heldBack: Gauge;
   private readonly unresolved: Gauge<'domain'>;
   private readonly state: Gauge<'state'>;
+  private readonly skipped: Gauge<'cause'>;
+  private readonly fsFree: Gauge<'mount'>;
+  private readonly fsSize: Gauge<'mount'>;
+  private readonly fsLimit: Gauge<'mount'>;
+  private readonly createsHeld: Gauge<'reason'>;
   private figures: PolicyDomainFigures[] = [];
 
   constructor(now: () => number = Date.now) {
@@ -40,6 +46,7 @@ export class DaemonMetrics {
       registers,
     });
     this.actions = new Counter({ name: 'xensnap_actions_total', help: 'Actions run by kind (create, delete) and result (ok, failed, skipped).', labelNames: ['kind', 'result'], registers });
+    this.warnings = new Counter({ name: 'xensnap_action_warnings_total', help: 'Warnings of ok actions by kind: snapshots weaker than asked (not quiesced, disk-only instead of live).', labelNames: ['kind'], registers });
     this.managed = new Gauge({ name: 'xensnap_managed_snapshots', help: 'Managed snapshots per policy and domain after the last run.', labelNames: ['policy', 'domain'], registers });
     const figures = () => this.figures;
     new Gauge({
@@ -67,11 +74,32 @@ export class DaemonMetrics {
       registers,
     });
     this.state = new Gauge({ name: 'xensnap_loop_state', help: 'The reconcile loop state (1 for the current one).', labelNames: ['state'], registers });
+    this.skipped = new Gauge({ name: 'xensnap_skipped_domains', help: 'Domains the last run could not act on, by cause (state-unknown, config-invalid, unresolved-journal, ...).', labelNames: ['cause'], registers });
+    this.fsFree = new Gauge({ name: 'xensnap_filesystem_free_bytes', help: 'Free bytes (f_bavail) of each filesystem holding images or the state dir, at the last run.', labelNames: ['mount'], registers });
+    this.fsSize = new Gauge({ name: 'xensnap_filesystem_size_bytes', help: 'Size of each filesystem holding images or the state dir.', labelNames: ['mount'], registers });
+    this.fsLimit = new Gauge({ name: 'xensnap_filesystem_limit_bytes', help: 'Free bytes below which creates on the filesystem are held (limits.minFreePercent / minFreeBytes).', labelNames: ['mount'], registers });
+    this.createsHeld = new Gauge({ name: 'xensnap_creates_held_back', help: 'Creates the storage guard held back in the last run, by reason (free-space, chain-depth).', labelNames: ['reason'], registers });
     this.valid.set(0);
     this.policies.set(0);
     this.diagnostics.set(0);
     this.heldBack.set(0);
     this.setLoopState('idle');
+  }
+
+  /** Skipped domains and storage from the last report; series of a cause or mount gone are dropped. */
+  private recordHost(report: ReconcileReport): void {
+    this.skipped.reset();
+    const causes = new Map<string, number>();
+    for (const s of report.skipped ?? []) causes.set(s.cause, (causes.get(s.cause) ?? 0) + 1);
+    for (const [cause, n] of causes) this.skipped.set({ cause }, n);
+    for (const g of [this.fsFree, this.fsSize, this.fsLimit, this.createsHeld]) g.reset();
+    const cap = report.plan.capacity;
+    for (const f of cap?.filesystems ?? []) {
+      this.fsFree.set({ mount: f.mount }, f.freeBytes);
+      this.fsSize.set({ mount: f.mount }, f.totalBytes);
+      this.fsLimit.set({ mount: f.mount }, f.limitBytes);
+    }
+    for (const reason of ['free-space', 'chain-depth'] as const) this.createsHeld.set({ reason }, cap?.held.filter((h) => h.reason === reason).length ?? 0);
   }
 
   setLoopState(s: LoopState): void {
@@ -97,7 +125,11 @@ export class DaemonMetrics {
     this.heldBack.set(report.heldBack);
     this.unresolved.reset();
     for (const s of report.skippedDomains) this.unresolved.inc({ domain: s.domain });
-    for (const r of report.results) this.actions.inc({ kind: r.action.action, result: r.status });
+    for (const r of report.results) {
+      this.actions.inc({ kind: r.action.action, result: r.status });
+      if (r.warnings?.length) this.warnings.inc({ kind: r.action.action }, r.warnings.length);
+    }
+    this.recordHost(report);
     this.figures = policyDomainFigures(report);
     this.managed.reset();
     this.compliant.reset();

@@ -1,5 +1,6 @@
 import type { Domain } from './domain.js';
 import type { ObservedSnapshot } from './snapshot.js';
+import type { SkippedDomain } from './skipped-domain.js';
 
 /** One image in a disk's chain, leaf first. */
 export interface ChainMember {
@@ -78,6 +79,8 @@ export type FindingKind =
   | 'skipped'
   | 'capacity'
   | 'unmergeable' // retention would delete a snapshot, but no method keeps every other snapshot exact now
+  | 'blocked' // a due create apply would certainly refuse (plan/preflight-create.ts): no action
+  | 'deselected' // a live policy's selector no longer matches a domain that has its snapshots
   | 'info';
 
 /** A finding: something an operator should read. Never a reason to crash. */
@@ -130,4 +133,21 @@ export interface Observed {
   limits?: CapacityLimits;
   /** Where side branches and other readers were looked for; absent in older exports. */
   scan?: ObservedScan;
+  /**
+   * Domains known by name that nothing may change this run (model/skipped-domain.ts). plan()
+   * never plans one, even when it is also in `domains` (a journal cause). Absent: none known.
+   */
+  skipped?: SkippedDomain[];
+  /**
+   * The guest agent the host config names for each domain (by domain key), and whether its
+   * socket exists; a domain without an entry has none. Absent when not observed (exports from
+   * older versions, synthetic inputs): the planner then assumes nothing about agents.
+   */
+  guestAgents?: Record<string, GuestAgentFact>;
+}
+
+/** A domain's guest agent as observation found it: the configured socket, and whether it exists. */
+export interface GuestAgentFact {
+  socket: string;
+  present: boolean;
 }

@@ -1,4 +1,4 @@
-import type { DomainState, SnapshotMode, SnapshotType } from './policy.js';
+import type { DomainState, QuiesceMode, SnapshotMode, SnapshotType } from './policy.js';
 import type { DiskBackend, DiskFormat } from './domain.js';
 
 /** One disk of a snapshot: an internal tag or an external frozen image. */
@@ -19,6 +19,9 @@ export const METADATA_FORMAT_VERSION = 1;
 /**
  * The metadata record `stateDir/<key>/snapshotdata-<name>.json` (seed-compatible), written
  * atomically with mode 0600. `managedBy` is always `xensnap`; `policy` null means manual.
+ * `mode` says what the snapshot is (live only when memory was saved), `quiesced` whether the
+ * guest's file systems were frozen for it, `requested` what the policy or `create` asked for;
+ * the last two are absent in records written before xensnap recorded them.
  */
 export interface SnapshotRecord {
   formatVersion: number;
@@ -37,6 +40,8 @@ export interface SnapshotRecord {
   memoryFile: string | null;
   pinned: boolean;
   disks: SnapshotDiskRecord[];
+  quiesced?: boolean;
+  requested?: { mode: SnapshotMode; quiesce: QuiesceMode };
 }
 
 /**

@@ -29,7 +29,8 @@ export function tagTables(disk: ObservedDisk): [string | null, InternalSnapshotI
 /**
  * Joins xensnap's records with what the images hold. Every record becomes a managed snapshot
  * (with drift findings for parts the images no longer have); every internal tag or frozen
- * chain member no record claims becomes a foreign snapshot. Pure.
+ * chain member no record claims becomes a foreign snapshot — listed, kept, and not a finding
+ * (a finding is something to act on). Pure.
  */
 export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]; findings: Finding[] } {
   const { domain } = input;
@@ -75,13 +76,12 @@ export function joinSnapshots(input: JoinInput): { snapshots: ObservedSnapshot[]
     });
   }
 
-  snapshots.push(...foreignInternal(input, claimedTags, findings), ...foreignExternal(input, claimedFiles, findings));
+  snapshots.push(...foreignInternal(input, claimedTags), ...foreignExternal(input, claimedFiles));
   snapshots.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { snapshots, findings };
 }
 
-function foreignInternal(input: JoinInput, claimed: Set<string>, findings: Finding[]): ObservedSnapshot[] {
-  const who = { uuid: input.domain.uuid, name: input.domain.name };
+function foreignInternal(input: JoinInput, claimed: Set<string>): ObservedSnapshot[] {
   const byName = new Map<string, { createdSec: number; disks: SnapshotDiskRecord[] }>();
   for (const { disk } of input.disks) {
     const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
@@ -97,10 +97,8 @@ function foreignInternal(input: JoinInput, claimed: Set<string>, findings: Findi
       }
     }
   }
-  return [...byName].map(([name, e]) => {
-    findings.push({ kind: 'drift-unrecorded', domain: who, message: `internal snapshot "${name}" on ${e.disks.map((d) => d.vdev + (d.image ? ` (in ${d.image})` : '')).join(', ')} has no xensnap record (foreign)` });
-    return { domainKey: input.domain.key, name, createdAt: new Date(e.createdSec * 1000).toISOString(), managed: false, record: null, type: 'internal' as const, disks: e.disks };
-  });
+  // foreign snapshots are listed and kept, never findings: nothing about them is to act on
+  return [...byName].map(([name, e]) => ({ domainKey: input.domain.key, name, createdAt: new Date(e.createdSec * 1000).toISOString(), managed: false, record: null, type: 'internal' as const, disks: e.disks }));
 }
 
 /** `disk@name.qcow2` → `name`; any other file → its base name without extension. */
@@ -112,8 +110,7 @@ export function foreignNameOf(path: string): string {
   return at >= 0 ? base.slice(at + 1, end) : base.slice(0, dot > 0 ? dot : base.length);
 }
 
-function foreignExternal(input: JoinInput, claimed: Set<string>, findings: Finding[]): ObservedSnapshot[] {
-  const who = { uuid: input.domain.uuid, name: input.domain.name };
+function foreignExternal(input: JoinInput, claimed: Set<string>): ObservedSnapshot[] {
   const byName = new Map<string, { mtime: number; size: number; disks: SnapshotDiskRecord[] }>();
   for (const { disk, mtimes } of input.disks) {
     const backend = input.domain.disks.find((d) => d.vdev === disk.vdev)?.backend ?? 'qdisk';
@@ -127,8 +124,5 @@ function foreignExternal(input: JoinInput, claimed: Set<string>, findings: Findi
       byName.set(name, entry);
     }
   }
-  return [...byName].map(([name, e]) => {
-    findings.push({ kind: 'drift-unrecorded', domain: who, message: `chain member${e.disks.length > 1 ? 's' : ''} ${e.disks.map((d) => d.frozenPath).join(', ')} ha${e.disks.length > 1 ? 've' : 's'} no xensnap record (foreign)` });
-    return { domainKey: input.domain.key, name, createdAt: new Date(e.mtime).toISOString(), managed: false, record: null, type: 'external' as const, disks: e.disks, sizeBytes: e.size };
-  });
+  return [...byName].map(([name, e]) => ({ domainKey: input.domain.key, name, createdAt: new Date(e.mtime).toISOString(), managed: false, record: null, type: 'external' as const, disks: e.disks, sizeBytes: e.size }));
 }

@@ -10,15 +10,36 @@ import { QmpClient } from '../qmp/qmp-client.js';
 import { readDomainRecords } from '../state/index.js';
 import { UserInputError } from '../errors.js';
 import { attachCapacity } from './free-space.js';
+import { guestAgentFacts } from './guest-agent-facts.js';
+import { findSkipped, skippedRefusal } from '../model/skipped-domain.js';
 
-/** Inventory + observation of this host, optionally narrowed to some domain names. */
-export async function observeHost(config: HostConfig, onlyNames: string[] = []): Promise<{ domains: Domain[]; observed: Observed }> {
+/** How observeHost treats the domain names it is given. */
+export interface ObserveHostOptions {
+  /** The command, for messages about a named domain (`pin: domain web-3 is skipped: …`). */
+  command?: string;
+  /**
+   * A named domain that is skipped is fine (list, plan): it is in `observed.skipped`, not in
+   * `domains`. Without this it is refused, as commands that change a domain must refuse it.
+   */
+  allowSkipped?: boolean;
+}
+
+/**
+ * Inventory + observation of this host, optionally narrowed to some domain names. A name that
+ * is no domain here is a UserInputError; so is a skipped one unless `allowSkipped`.
+ */
+export async function observeHost(config: HostConfig, onlyNames: string[] = [], opts: ObserveHostOptions = {}): Promise<{ domains: Domain[]; observed: Observed }> {
   const inv = await loadInventory(config, { probe: qmpLiveProbe() });
   let domains = inv.domains;
+  let skipped = inv.skipped;
   if (onlyNames.length) {
-    const unknown = onlyNames.filter((n) => !domains.some((d) => d.name === n));
-    if (unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} on this host`);
+    const prefix = opts.command ? `${opts.command}: ` : '';
+    const unknown = onlyNames.filter((n) => !domains.some((d) => d.name === n) && !findSkipped(skipped, n));
+    if (unknown.length) throw new UserInputError(`${prefix}no domain named ${unknown.map((n) => `"${n}"`).join(', ')} on this host`);
+    const refused = onlyNames.map((n) => (domains.some((d) => d.name === n) ? undefined : findSkipped(skipped, n))).find((s) => s !== undefined);
+    if (refused && !opts.allowSkipped) throw new UserInputError(skippedRefusal(opts.command ?? 'xensnap', refused));
     domains = domains.filter((d) => onlyNames.includes(d.name));
+    skipped = skipped.filter((s) => onlyNames.includes(s.name));
   }
   const memory = new Map<string, number>();
   const observed = await observe(domains, {
@@ -27,7 +48,8 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
     concurrency: config.limits.concurrency * 2,
     hostDomains: inv.domains,
     live: async (domain) => {
-      if (!domain.qmp) return null;
+      // only qdisk disks are read through QEMU: a tap-only Xen domain may have no device model
+      if (!domain.qmp || !domain.disks.some((d) => d.backend === 'qdisk' || d.backend === 'standalone')) return null;
       const client = await QmpClient.connect(domain.qmp, { timeoutMs: 5000 });
       try {
         const mem = await guestMemoryBytes(client);
@@ -46,6 +68,8 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = []):
   // free space is measured after the chains are read, so every image's filesystem is known
   await attachCapacity(observed, config.stateDir, config.limits);
   observed.findings.unshift(...inv.findings.filter((f) => !onlyNames.length || (f.domain && onlyNames.includes(f.domain.name))));
+  observed.skipped = skipped;
+  observed.guestAgents = await guestAgentFacts(domains, config.guestAgents);
   return { domains, observed };
 }
 

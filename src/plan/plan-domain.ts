@@ -8,7 +8,10 @@ import type { PlanAction, PlanDomainRef, PlanKept } from './plan-types.js';
 import type { PolicyContext } from './policy-context.js';
 import { maskRules, retentionMasks } from './retention/apply-retention.js';
 import type { RetentionItem } from './retention/retention-item.js';
-import { selectDisks, selects } from './select.js';
+import { selectDisks, selects, selectsIdentity } from './select.js';
+import { planDeselected } from './plan-deselected.js';
+import { preflightCreate } from './preflight-create.js';
+import type { GuestAgentFact } from '../model/observed.js';
 import type { RefusalFn } from './snapshotability.js';
 import { slotMsOf, timeMsOf } from './snapshot-time.js';
 
@@ -39,6 +42,7 @@ export function planDomain(
   policyNames: ReadonlySet<string>,
   refusal: RefusalFn,
   held?: ReadonlySet<string>,
+  agents?: Record<string, GuestAgentFact>,
 ): DomainPlan {
   const ref: PlanDomainRef = { key: domain.key, uuid: domain.uuid, name: domain.name };
   const fref = { uuid: domain.uuid, name: domain.name };
@@ -80,6 +84,9 @@ export function planDomain(
         out.findings.push({ kind: 'unsnapshotable', domain: fref, message: `policy ${p.name}: disk ${d.vdev} (${d.backend}, ${d.format}) cannot take an ${p.type} snapshot: ${why}; no snapshot is created` });
         canCreate = false;
       }
+      const pre = preflightCreate({ mode: p.mode, quiesce: p.quiesce, who: `policy ${p.name}` }, domain, od, sel.disks, agents);
+      for (const why of pre.blockers) out.findings.push({ kind: 'blocked', domain: fref, message: `policy ${p.name}: ${why}; no snapshot is created` });
+      if (pre.blockers.length) canCreate = false;
       if (sel.disks.length === 0 && sel.missing.length === 0) {
         out.findings.push({ kind: 'skipped', domain: fref, message: `policy ${p.name}: the domain has no disk to snapshot` });
         canCreate = false;
@@ -102,15 +109,19 @@ export function planDomain(
             policy: p.name,
             snapshot: name,
             slot: pc.slotIso,
-            mode: p.mode,
+            mode: pre.mode,
             type: p.type,
             disks: sel.disks.map((d) => d.vdev),
             reason: `due: slot ${pc.slotIso} has no snapshot`,
+            ...(pre.notes.length ? { notes: pre.notes } : {}),
           };
           out.creates.push(pending);
           out.managedAfterCreate++;
         }
       }
+    } else if (group.length && !selectsIdentity(p, domain)) {
+      planDeselected(out, od, group, pc);
+      continue;
     }
     if (group.length === 0 && !pending) continue;
     retainGroup(out, od, group, pc, pending);

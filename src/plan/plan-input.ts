@@ -21,8 +21,13 @@ export interface PlanLimits {
 /** Everything plan() reads. Nothing else: no clock, no files, no processes. */
 export interface PlanInput {
   policies: Policy[];
-  /** Domains to plan; default every domain of `observed.domains`. */
+  /** Domains to plan; default every domain of `observed.domains`. Skipped ones are never planned. */
   domains?: Domain[];
+  /**
+   * Instead of `domains`: plan the observed domains of these names (`plan --domain`); a name
+   * `observed.skipped` holds gets its skipped finding in the plan.
+   */
+  domainNames?: string[];
   observed: Observed;
   now: Date;
   limits: PlanLimits;

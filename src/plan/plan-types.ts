@@ -98,6 +98,11 @@ export interface PlanAction {
   estimate?: CreateEstimate;
   /** Deletes only, when free space was measured and the snapshot's images observed: bytes it is expected to release. */
   frees?: number;
+  /**
+   * Creates only: how the snapshot will be weaker than the policy asks, known in advance (a
+   * live policy on a shut-off domain is made disk-only; no guest agent to quiesce with).
+   */
+  notes?: string[];
 }
 
 /**

@@ -31,8 +31,7 @@ export function plan(input: PlanInput): Plan {
 
   const observedByKey = new Map<string, ObservedDomain>();
   for (const od of input.observed.domains) observedByKey.set(od.domain.key, od);
-  const domains: Domain[] = input.domains ?? input.observed.domains.map((od) => od.domain);
-  const scope = input.domains ? new Set(domains.map((d) => d.key)) : null;
+  const { domains, scope, skippedNames } = planScope(input);
   const sorted = [...domains].sort((a, b) => cmp(a.name, b.name) || cmp(a.key, b.key));
 
   const snapsByKey = new Map<string, ObservedSnapshot[]>();
@@ -43,7 +42,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const planOne = (d: Domain, held?: ReadonlySet<string>): DomainPlan => {
-    const dp = planDomain(d, observedByKey.get(d.key), snapsByKey.get(d.key) ?? [], contexts, policyNames, refusal, held);
+    const dp = planDomain(d, observedByKey.get(d.key), snapsByKey.get(d.key) ?? [], contexts, policyNames, refusal, held, input.observed.guestAgents);
     dp.deletes.sort(byPolicyThenSnapshot);
     return dp;
   };
@@ -84,6 +83,9 @@ export function plan(input: PlanInput): Plan {
     const planned = new Set(domainPlans.map((dp) => dp.ref.name));
     findings.push(...(observedFindings.get(null) ?? []));
     for (const [name, list] of observedFindings) if (name !== null && !planned.has(name)) findings.push(...list);
+  } else {
+    // skipped domains the scope names: why they are skipped is all there is to say
+    for (const name of [...skippedNames].sort(cmp)) findings.push(...(observedFindings.get(name) ?? []));
   }
   for (const dp of domainPlans) {
     actions.push(...[...dp.creates, ...dp.deletes].sort(byPolicyThenSnapshot));
@@ -105,6 +107,23 @@ export function plan(input: PlanInput): Plan {
     if (heldDeletes.length) result.capacity.heldDeletes = heldDeletes;
   }
   return result;
+}
+
+/**
+ * The domains to plan and the plan's scope: `domains`, else those of `domainNames`, else every
+ * observed domain; never one that `observed.skipped` names (by key, or by name when it has no
+ * key). `skippedNames`: skipped domains a scoped plan names, whose findings it reports.
+ */
+function planScope(input: PlanInput): { domains: Domain[]; scope: Set<string> | null; skippedNames: Set<string> } {
+  const skipped = input.observed.skipped ?? [];
+  const skippedKeys = new Set(skipped.flatMap((s) => (s.key ? [s.key] : [])));
+  const isSkipped = (d: Domain) => skippedKeys.has(d.key) || skipped.some((s) => s.key === null && s.name === d.name);
+  const names = input.domainNames ? new Set(input.domainNames) : null;
+  const wanted = input.domains ?? input.observed.domains.map((od) => od.domain).filter((d) => !names || names.has(d.name));
+  const scoped = input.domains !== undefined || names !== null;
+  const inScope = skipped.filter((s) => (names ? names.has(s.name) : wanted.some((d) => d.name === s.name)));
+  const scope = scoped ? new Set([...wanted.map((d) => d.key), ...inScope.flatMap((s) => (s.key ? [s.key] : []))]) : null;
+  return { domains: wanted.filter((d) => !isSkipped(d)), scope, skippedNames: new Set(scoped ? inScope.map((s) => s.name) : []) };
 }
 
 /** Sets `frees` on the deletes still planned; returns the bytes freed per filesystem id. */

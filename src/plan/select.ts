@@ -10,14 +10,20 @@ import { matchGlob } from './glob.js';
  */
 export function selects(policy: Policy, domain: Domain): boolean {
   const sel = policy.selector;
+  return selectsIdentity(policy, domain) && (sel.states.length === 0 || sel.states.includes(domain.state));
+}
+
+/**
+ * The selector without `states`: whether the policy is meant for this domain at all. A domain
+ * that only changed state (shut off for maintenance) is still the policy's, and keeps its
+ * retention; one whose name or uuid no longer matches (or that is now excluded) is not.
+ */
+export function selectsIdentity(policy: Policy, domain: Domain): boolean {
+  const sel = policy.selector;
   const byName = sel.names.some((g) => matchGlob(g, domain.name));
   const byUuid = domain.uuid !== null && sel.uuids.some((u) => u.toLowerCase() === domain.uuid!.toLowerCase());
   if (!byName && !byUuid) return false;
-  const excluded = sel.exclude.some(
-    (g) => matchGlob(g, domain.name) || (domain.uuid !== null && g.toLowerCase() === domain.uuid.toLowerCase()),
-  );
-  if (excluded) return false;
-  return sel.states.length === 0 || sel.states.includes(domain.state);
+  return !sel.exclude.some((g) => matchGlob(g, domain.name) || (domain.uuid !== null && g.toLowerCase() === domain.uuid.toLowerCase()));
 }
 
 /** The disks a policy would snapshot on a domain, and the selection problems to report. */

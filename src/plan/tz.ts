@@ -62,19 +62,25 @@ export function toWall(tz: string, ms: number): number {
 const DAY_MS = 86_400_000;
 
 /**
- * The instant a wall-clock time denotes in `tz`. A repeated wall time (autumn) maps to its
- * first occurrence; a wall time in a spring gap maps forward by the gap (02:30 → 03:30 CEST),
- * as cron does, so that a slot in the gap fires once instead of being lost.
+ * The instants at which a wall-clock time occurs in `tz`: one normally, two in a repeated
+ * (autumn) hour, none in a skipped (spring) gap. For a wall time in a gap, `gapEnd` is the
+ * first instant after the gap (the transition itself), else null. Instants ascend.
  */
-export function fromWall(tz: string, wall: number): number {
+export function wallInstants(tz: string, wall: number): { instants: number[]; gapEnd: number | null } {
   const before = tzOffset(tz, wall - DAY_MS);
   const after = tzOffset(tz, wall + DAY_MS);
-  const a = wall - before;
-  const b = wall - after;
-  const aOk = toWall(tz, a) === wall;
-  const bOk = toWall(tz, b) === wall;
-  if (aOk && bOk) return Math.min(a, b);
-  if (aOk) return a;
-  if (bOk) return b;
-  return wall - before;
+  const found = new Set<number>();
+  for (const off of [before, after]) {
+    const t = wall - off;
+    if (toWall(tz, t) === wall) found.add(t);
+  }
+  if (found.size) return { instants: [...found].sort((a, b) => a - b), gapEnd: null };
+  // In a gap: the transition lies between the instant the old offset maps the wall time to and
+  // the one the new offset does. Offsets only change on quarter hours (tzOffset's buckets).
+  const lo = Math.min(wall - before, wall - after);
+  const hi = Math.max(wall - before, wall - after);
+  for (let t = Math.ceil(lo / BUCKET_MS) * BUCKET_MS; t <= hi; t += BUCKET_MS) {
+    if (toWall(tz, t) > wall) return { instants: [], gapEnd: t };
+  }
+  return { instants: [], gapEnd: hi };
 }

@@ -7,7 +7,8 @@ const count = (results: ActionResult[], s: string) => results.filter((r) => r.st
 
 /**
  * `recovered:` lines, one `!` line per domain skipped for unresolved work, one line per action
- * (`ok`, `FAILED` with the error, or `skipped` with why), then a summary that counts all of them.
+ * (`ok`, `FAILED` with the error, or `skipped` with why) with each warning of an ok action (a
+ * snapshot weaker than asked) on a line of its own below it, then a summary that counts all of them.
  */
 export function renderApplyResults(results: ActionResult[], recovered: string[], skipped: SkippedDomain[] = []): string {
   const out: string[] = recovered.map((r) => `recovered: ${r}`);
@@ -16,12 +17,14 @@ export function renderApplyResults(results: ActionResult[], recovered: string[],
     const a = r.action;
     const sign = a.action === 'create' ? '+' : '-';
     const head = `${sign} ${a.domain.name} ${a.snapshot}`;
-    if (r.status === 'ok') out.push(`${head}: ok (${r.durationMs} ms)`);
+    if (r.status === 'ok') out.push(`${head}: ok (${Math.round(r.durationMs)} ms${r.message ? `; ${r.message}` : ''})`);
     else if (r.status === 'failed') out.push(`${head}: FAILED: ${r.message}`);
     else out.push(`${head}: skipped: ${r.message}`);
+    for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
   }
   const domains = skippedSummary(skipped);
-  out.push(`Apply: ${count(results, 'ok')} succeeded, ${count(results, 'failed')} failed, ${count(results, 'skipped')} skipped${domains ? `; ${domains}` : ''}.`);
+  const warned = results.filter((r) => r.warnings?.length).length;
+  out.push(`Apply: ${count(results, 'ok')} succeeded${warned ? ` (${warned} with warnings)` : ''}, ${count(results, 'failed')} failed, ${count(results, 'skipped')} skipped${domains ? `; ${domains}` : ''}.`);
   return out.join('\n') + '\n';
 }
 

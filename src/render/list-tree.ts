@@ -30,6 +30,8 @@ export function renderListTree(observed: Observed): string {
       for (const r of roots) draw(r, '    ', '', '');
     }
   }
+  const shown = new Set(observed.domains.map((d) => d.domain.name));
+  for (const s of observed.skipped ?? []) if (!shown.has(s.name)) out.push(`${s.name} (skipped: ${s.reason})`);
   if (observed.scan) out.push(`(side branches and images shared with other disks were looked for in ${observed.scan.dirs.join(', ') || 'no directory'})`);
   return out.join('\n') + '\n';
 }

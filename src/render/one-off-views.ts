@@ -25,6 +25,8 @@ export interface OneOffJson {
   merge?: MergeCost | null;
   status: 'ok' | 'failed' | 'skipped';
   message: string | null;
+  /** How the snapshot is weaker than asked (creates); empty when it is what was asked. */
+  warnings: string[];
 }
 
 /** The data both views of a one-off result render from. */
@@ -43,21 +45,21 @@ export function oneOffJson(result: ActionResult, recovered: string[], origin?: s
   const what = a.action === 'create'
     ? { description: a.description ?? '', pinned: a.pin ?? false }
     : { origin: origin ?? 'foreign', merge: a.merge ?? null };
-  return { ...head, ...what, status: result.status, message: result.message };
+  return { ...head, ...what, status: result.status, message: result.message, warnings: result.warnings ?? [] };
 }
 
 function summary(j: OneOffJson): string {
   return `${j.mode}, ${j.type}, disk${j.disks.length === 1 ? '' : 's'} ${j.disks.join(', ')}`;
 }
 
-/** Text view: recovery lines, then one line saying what happened (failures go to `err`). */
+/** Text view: recovery lines, then one line saying what happened (failures and warnings go to `err`). */
 export function renderOneOffText(j: OneOffJson): { out: string; err: string } {
   const rec = j.recovered.map((r) => `recovered: ${r}\n`).join('');
   if (j.status === 'ok') {
     const line = j.command === 'create'
-      ? `created snapshot ${j.snapshot} of ${j.domain.name} (${summary(j)})${j.pinned ? ', pinned' : ''}\n`
+      ? `created snapshot ${j.snapshot} of ${j.domain.name} (${summary(j)})${j.pinned ? ', pinned' : ''}${j.message ? `; ${j.message}` : ''}\n`
       : `deleted snapshot ${j.snapshot} of ${j.domain.name}\n`;
-    return { out: rec + line, err: '' };
+    return { out: rec + line, err: j.warnings.map((w) => `warning: ${w}\n`).join('') };
   }
   return { out: rec, err: `${j.command} of snapshot ${j.snapshot} on ${j.domain.name} ${j.status === 'failed' ? 'FAILED' : 'skipped'}: ${j.message}; see xensnap list ${j.domain.name}\n` };
 }

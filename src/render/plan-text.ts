@@ -26,6 +26,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
     for (const a of b.actions) {
       const d = details(a, opts.long);
       out.push(a.action === 'create' ? c.green(`  + ${a.snapshot} ${d}: ${a.reason}`) : c.red(`  - ${a.snapshot} ${d}: ${a.reason}`));
+      for (const n of a.notes ?? []) out.push(c.yellow(`      note: ${n}`));
     }
     if (opts.long) for (const k of b.kept) out.push(c.dim(`  = ${k.snapshot}: kept (${k.rules.join(', ')})${k.why ? `: ${k.why}` : ''}`));
     for (const f of b.findings) out.push(c.yellow(`  ! ${f.kind}: ${f.message}`));
@@ -38,9 +39,12 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
     }
     out.push('');
   }
+  const foreign = plan.kept.filter((k) => k.rules.length === 1 && k.rules[0] === 'foreign').length;
+  if (foreign) out.push(`${foreign} foreign snapshot${foreign === 1 ? '' : 's'}, untouched${opts.long ? '' : ' (-l lists them)'}.`);
   const creates = plan.actions.filter((a) => a.action === 'create').length;
   const deletes = plan.actions.length - creates;
-  out.push(c.bold(`Plan: ${creates} to create, ${deletes} to delete, ${plan.findings.length} findings.`));
+  const n = plan.findings.length;
+  out.push(c.bold(`Plan: ${creates} to create, ${deletes} to delete, ${n} finding${n === 1 ? '' : 's'}.`));
   return `${out.join('\n')}\n`;
 }
 

@@ -32,6 +32,8 @@ export function serializeRecord(r: SnapshotRecord): string {
     memoryFile: r.memoryFile,
     pinned: r.pinned,
     disks: r.disks.map(diskInOrder),
+    ...(r.quiesced !== undefined ? { quiesced: r.quiesced } : {}),
+    ...(r.requested !== undefined ? { requested: { mode: r.requested.mode, quiesce: r.requested.quiesce } } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

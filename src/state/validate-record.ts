@@ -40,7 +40,16 @@ const RECORD_FIELDS: Record<string, Check> = {
   memoryFile: orNull(nonEmpty),
   pinned: bool,
   disks: (v) => (Array.isArray(v) ? null : 'expected an array'),
+  quiesced: bool,
+  requested: (v) => {
+    if (!isObj(v)) return 'expected an object';
+    const keys = Object.keys(v).sort().join(',');
+    if (keys !== 'mode,quiesce') return 'expected {mode, quiesce}';
+    return oneOf('disk-only', 'live')(v.mode) ?? oneOf('off', 'preferred', 'required')(v.quiesce);
+  },
 };
+/** Fields records written before xensnap recorded consistency do not have. */
+const OPTIONAL_RECORD_FIELDS = new Set(['quiesced', 'requested']);
 const DOMAIN_FIELDS: Record<string, Check> = { uuid: orNull(matches(UUID_RE, 'a UUID')), name: nonEmpty };
 const DISK_FIELDS: Record<string, Check> = {
   vdev: nonEmpty,
@@ -79,7 +88,7 @@ function checkFields(o: Obj, fields: Record<string, Check>, path: string, out: s
 export function recordProblems(v: unknown, fileName: string, domainKey: string): string[] {
   if (!isObj(v)) return ['expected a JSON object'];
   const out: string[] = [];
-  checkFields(v, RECORD_FIELDS, '', out);
+  checkFields(v, RECORD_FIELDS, '', out, OPTIONAL_RECORD_FIELDS);
   if (typeof v.name === 'string' && `snapshotdata-${v.name}.json` !== fileName) {
     out.push(`/name: ${JSON.stringify(v.name)} does not match the file name ${fileName}`);
   }

@@ -78,7 +78,7 @@ test('qcow2 on qdisk under xen (app-1): internal and external one-offs side by s
   assert.equal(i.code, 0, i.err);
   assert.deepEqual(JSON.parse(i.out), {
     formatVersion: 1, command: 'create', recovered: [], domain: { key: APP1, uuid: APP1, name: 'app-1' }, snapshot: 'before-patch',
-    mode: 'disk-only', type: 'internal', disks: ['xvda', 'xvdb'], description: '', pinned: false, status: 'ok', message: null,
+    mode: 'disk-only', type: 'internal', disks: ['xvda', 'xvdb'], description: '', pinned: false, status: 'ok', message: null, warnings: [],
   });
   const e = await xen('create', 'app-1', '-n', 'ext', '--disks', 'xvdb', '--description', 'xvdb only');
   assert.deepEqual([e.code, e.out, e.err], [0, 'created snapshot ext of app-1 (disk-only, external, disk xvdb)\n', '']);

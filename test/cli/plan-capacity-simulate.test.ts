@@ -33,13 +33,13 @@ spec:
     keepLast: 3
 `;
 
-test('parseDiskGrowth: bytes per hour with binary suffixes', () => {
+test('parseDiskGrowth: bytes per hour; IEC names (and bare K, M, G, T) are powers of 1024, SI names powers of 1000', () => {
   assert.deepEqual(
-    ['1000/h', '50M/h', '2G/h', '1.5GiB/h', '512KB/h', '3 T/h', '7B/h'].map(parseDiskGrowth),
-    [1000, 50 * 1024 ** 2, 2 * 1024 ** 3, 1.5 * 1024 ** 3, 512 * 1024, 3 * 1024 ** 4, 7],
+    ['1000/h', '50M/h', '50MiB/h', '50MB/h', '2G/h', '1.5GiB/h', '2GB/h', '512KB/h', '512kB/h', '512KiB/h', '3 T/h', '1TB/h', '7B/h'].map(parseDiskGrowth),
+    [1000, 50 * 1024 ** 2, 50 * 1024 ** 2, 50_000_000, 2 * 1024 ** 3, 1.5 * 1024 ** 3, 2_000_000_000, 512_000, 512_000, 512 * 1024, 3 * 1024 ** 4, 10 ** 12, 7],
   );
-  for (const bad of ['50M', '-1M/h', 'M/h', '5X/h', '5M/d']) {
-    assert.throws(() => parseDiskGrowth(bad), { message: `simulate: --disk-growth ${bad} is not a rate like 50M/h or 2G/h (bytes per hour; K, M, G, T are powers of 1024)` });
+  for (const bad of ['50M', '-1M/h', 'M/h', '5X/h', '5M/d', '5MiBs/h']) {
+    assert.throws(() => parseDiskGrowth(bad), { message: `simulate: --disk-growth ${bad} is not a rate like 50MiB/h or 2G/h (bytes per hour; K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024, kB, MB, GB, TB powers of 1000)` });
   }
 });
 
@@ -57,5 +57,5 @@ test('xensnap simulate --disk-growth: peak count and space in JSON and text', as
   assert.equal(text.code, 0);
   assert.ok(text.out.includes('  peak: 3 snapshots (first at 2026-01-01T02:00:00Z)\n  space held at its peak: ~150.0 MiB (at 2026-01-01T03:00:00Z), at 50.0 MiB/h of new data\n'), text.out);
   const bad = await cli(['--policy', file, ...span, '--disk-growth', 'lots']);
-  assert.deepEqual([bad.code, bad.err], [1, 'simulate: --disk-growth lots is not a rate like 50M/h or 2G/h (bytes per hour; K, M, G, T are powers of 1024)\n']);
+  assert.deepEqual([bad.code, bad.err], [1, 'simulate: --disk-growth lots is not a rate like 50MiB/h or 2G/h (bytes per hour; K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024, kB, MB, GB, TB powers of 1000)\n']);
 });

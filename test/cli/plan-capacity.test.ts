@@ -95,7 +95,7 @@ test('plan --observed: capacity findings, estimates and the storage view', async
       '  /srv/web pool: 110.0 MiB free of 1000.0 MiB, keeps 100.0 MiB; creates need ~192.0 KiB, deletes free ~0 B',
       '  /srv/db: 500.0 MiB free of 1000.0 MiB, keeps 100.0 MiB; creates need ~0 B, deletes free ~0 B',
       '',
-      'Plan: 1 to create, 0 to delete, 1 findings.',
+      'Plan: 1 to create, 0 to delete, 1 finding.',
       '',
     ].join('\n'),
   );

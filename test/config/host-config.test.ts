@@ -29,8 +29,9 @@ test('the example host config normalises exactly; relative paths resolve against
 
 test('defaults: an empty or comment-only file, and a missing file that need not exist', async () => {
   const expected = { ...defaultHostConfig(), source: { file: '/x/c.yaml', line: 1, col: 1 } };
-  assert.deepEqual(parseHostConfigText('', '/x/c.yaml'), { config: expected, diagnostics: [] });
-  assert.deepEqual(parseHostConfigText('# all commented out\n# stateDir: /srv\n', '/x/c.yaml'), { config: expected, diagnostics: [] });
+  const fields = ({ config, diagnostics }: ReturnType<typeof parseHostConfigText>) => ({ config, diagnostics });
+  assert.deepEqual(fields(parseHostConfigText('', '/x/c.yaml')), { config: expected, diagnostics: [] });
+  assert.deepEqual(fields(parseHostConfigText('# all commented out\n# stateDir: /srv\n', '/x/c.yaml')), { config: expected, diagnostics: [] });
   const missing = await loadHostConfig('/nonexistent/xensnap/config.yaml', { mustExist: false });
   assert.deepEqual(missing, { config: defaultHostConfig(), diagnostics: [] });
   assert.equal(missing.config.source, null);

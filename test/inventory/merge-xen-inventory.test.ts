@@ -15,6 +15,8 @@ test('a domain in "xl list -l" but not in "xl list" (it started or stopped betwe
   assert.deepEqual(r, {
     domains: [],
     findings: [{ kind: 'skipped', domain: { uuid: U, name: 'web-1' }, message: 'domain web-1: domid 3 is in "xl list -l" but not in "xl list"; state unknown; skipped' }],
+    // skipped by name: commands that name it say why; its state folder is keyed by name (no xl.cfg uuid)
+    skipped: [{ name: 'web-1', uuid: U, key: 'name-web-1', cause: 'state-unknown', reason: 'domid 3 is in "xl list -l" but not in "xl list"; state unknown', disks: [] }],
   });
 });
 
@@ -23,6 +25,7 @@ test('a domain in "xl list" but not in "xl list -l" is skipped and its xl.cfg is
   assert.deepEqual(r, {
     domains: [],
     findings: [{ kind: 'skipped', domain: { uuid: null, name: 'web-1' }, message: 'domain web-1: domid 4 is in "xl list" but not in "xl list -l"; configuration unknown; skipped' }],
+    skipped: [{ name: 'web-1', uuid: null, key: 'name-web-1', cause: 'state-unknown', reason: 'domid 4 is in "xl list" but not in "xl list -l"; configuration unknown' }],
   });
 });
 

@@ -196,6 +196,7 @@ test('a domain that is shutting down is skipped, and its xl.cfg is not taken for
   assert.deepEqual(r, {
     domains: [],
     findings: [{ kind: 'skipped', domain: { uuid: APP_UUID, name: 'app-1' }, message: 'domain app-1: state ---s-- (shutting down, crashed or dying); skipped' }],
+    skipped: [{ name: 'app-1', uuid: APP_UUID, key: APP_UUID, cause: 'state-transient', reason: 'state ---s-- (shutting down, crashed or dying)', disks: [] }],
   });
 });
 

@@ -23,10 +23,10 @@ test('slot boundaries: strictly after, exact to the millisecond', () => {
   assert.equal(iso(nextSlotAfter('0 0 1 1 *', 'America/New_York', Date.parse('2026-06-01T00:00:00Z'))), '2027-01-01T05:00:00.000Z');
 });
 
-test('DST in Europe/Paris: spring gap fires shifted, autumn repeat fires once (as the planner sees slots)', () => {
-  assert.deepEqual(walk('30 2 * * *', 'Europe/Paris', '2026-03-28T12:00:00Z', 3), ['2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z', '2026-03-31T00:30:00.000Z']);
+test('DST in Europe/Paris (cronie): a fixed hour in the gap fires after it, once when repeated; a wildcard hour fires in both repeated hours', () => {
+  assert.deepEqual(walk('30 2 * * *', 'Europe/Paris', '2026-03-28T12:00:00Z', 3), ['2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z', '2026-03-31T00:30:00.000Z']);
   assert.deepEqual(walk('30 2 * * *', 'Europe/Paris', '2026-10-24T12:00:00Z', 2), ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
-  assert.deepEqual(walk('0 * * * *', 'Europe/Paris', '2026-10-24T22:30:00Z', 4), ['2026-10-24T23:00:00.000Z', '2026-10-25T00:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-25T03:00:00.000Z']);
+  assert.deepEqual(walk('0 * * * *', 'Europe/Paris', '2026-10-24T22:30:00Z', 4), ['2026-10-24T23:00:00.000Z', '2026-10-25T00:00:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z']);
   assert.deepEqual(walk('0 * * * *', 'Europe/Paris', '2026-03-28T23:30:00Z', 3), ['2026-03-29T00:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z']);
 });
 

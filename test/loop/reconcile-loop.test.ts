@@ -75,14 +75,14 @@ test('a slot that passes during a long run wakes at once after it, with the late
   assert.deepEqual(loop.status.nextWake, { at: '2026-03-10T11:15:30.000Z', reason: 'resync', policy: null });
 });
 
-test('DST: a Europe/Paris daily 02:30 wakes at 01:30Z on the spring-forward day, then 00:30Z', async () => {
+test('DST: a Europe/Paris daily 02:30 wakes at 01:00Z (the end of the gap) on the spring-forward day, then 00:30Z', async () => {
   const { timers, rec, loop } = setup('2026-03-28T12:00:00Z', valid([testPolicy('night', '30 2 * * *', 'Europe/Paris')]), {
     config: testConfig({ resyncIntervalMs: 7 * 24 * 3_600_000 }),
   });
   loop.start();
   await flush();
   await timers.advanceTo(T('2026-03-30T12:00:00Z'));
-  assert.deepEqual(rec.calls.map((c) => c.now.toISOString()), ['2026-03-28T12:00:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']);
+  assert.deepEqual(rec.calls.map((c) => c.now.toISOString()), ['2026-03-28T12:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
 });
 
 test('triggers during a run coalesce into exactly one more run', async () => {
@@ -160,6 +160,7 @@ test('no valid set at start: nothing is applied and the status says why', async 
     recovered: 0,
     skippedDomains: [],
     message: 'no valid policy set has been loaded yet: nothing is applied',
+    warnings: [],
   });
   assert.equal(loop.status.policySet.inForce, null);
   assert.deepEqual(loop.status.nextWake, { at: '2026-03-10T10:15:00.000Z', reason: 'resync', policy: null });

@@ -86,7 +86,7 @@ test('daemon: status file, xensnap status, /metrics, /healthz, SIGHUP, keep-last
     pid: process.pid,
     started: at,
     updatedAt: at,
-    lastRun: { at, finishedAt: at, result: 'ok', durationMs: 0, triggers: ['startup'], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, skippedDomains: [], message: null },
+    lastRun: { at, finishedAt: at, result: 'ok', durationMs: 0, triggers: ['startup'], actions: { ok: 0, failed: 0, skipped: 0 }, heldBack: 0, recovered: 0, skippedDomains: [], message: null, warnings: [] },
     lastSuccessAt: at,
     nextWake: { at: '2026-03-10T10:15:00.000Z', reason: 'resync', policy: null },
     policySet: { valid: true, count: 1, revision: REV, diagnostics: [], inForce: { count: 1, revision: REV, loadedAt: at } },
@@ -224,10 +224,11 @@ test('daemon: a run that ignores the stop is abandoned after the timeout (exit 1
 
 test('xensnap status without a status file says so and exits 1', async (t) => {
   const h = await tempHost(t);
-  const r = await statusOut(h.configFile);
-  assert.equal(r.code, 1);
-  assert.equal(r.out, '');
-  assert.equal(r.err, `xensnap status: no status file ${join(h.stateDir, '.status.json')}: the daemon (xensnap run) has not run with this stateDir\n`);
+  // the command throws a UserInputError; main prints it (text on stderr, or JSON with --json) and exits 1
+  await assert.rejects(statusOut(h.configFile), {
+    name: 'UserInputError',
+    message: `xensnap status: no status file ${join(h.stateDir, '.status.json')}: the daemon (xensnap run) has not run with this stateDir`,
+  });
 });
 
 test('status of a daemon that died without stopping is shown as stale', async () => {

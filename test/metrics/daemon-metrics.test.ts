@@ -52,10 +52,18 @@ function report(): ReconcileReport {
         kept('web-3', 'web-hourly', 'web-hourly-20260310T100000Z', ['keepLast']),
       ],
       findings: [],
+      capacity: {
+        filesystems: [{ id: '8:1', mount: '/srv', freeBytes: 5_000, totalBytes: 100_000, limitBytes: 10_000, createBytes: 0, freesBytes: 0 }],
+        held: [{ domain: dom('app-1'), policy: 'web-hourly', snapshot: 'web-hourly-20260310T110000Z', reason: 'free-space', fs: '8:1' }],
+      },
     },
+    skipped: [
+      { name: 'hang-1', uuid: null, key: 'name-hang-1', cause: 'state-unknown', reason: 'cannot tell whether QEMU at /run/h.qmp runs' },
+      { name: 'stuck-1', uuid: null, key: 'name-stuck-1', cause: 'unresolved-journal', reason: 'interrupted work recovery could not resolve', journal: '/s/.journal/x.jsonl' },
+    ],
     results: [
       { action: actions[0]!, status: 'failed', message: 'qemu-img failed', durationMs: 10 },
-      { action: actions[1]!, status: 'ok', message: null, durationMs: 10 },
+      { action: actions[1]!, status: 'ok', message: null, warnings: ['domain web-3: could not quiesce (no agent); the snapshot is crash-consistent'], durationMs: 10 },
       { action: actions[2]!, status: 'ok', message: null, durationMs: 10 },
     ],
     heldBack: 1,
@@ -102,8 +110,13 @@ test('the exposition parses strictly and carries exact names, labels and values'
   assert.deepEqual(
     [...fams.values()].map((f) => `${f.name} ${f.type}`).sort(),
     [
+      'xensnap_action_warnings_total counter',
       'xensnap_actions_total counter',
+      'xensnap_creates_held_back gauge',
       'xensnap_deletes_held_back gauge',
+      'xensnap_filesystem_free_bytes gauge',
+      'xensnap_filesystem_limit_bytes gauge',
+      'xensnap_filesystem_size_bytes gauge',
       'xensnap_last_success_timestamp_seconds gauge',
       'xensnap_loop_state gauge',
       'xensnap_managed_snapshots gauge',
@@ -117,6 +130,7 @@ test('the exposition parses strictly and carries exact names, labels and values'
       'xensnap_reconcile_duration_seconds histogram',
       'xensnap_reconcile_runs_total counter',
       'xensnap_unresolved_journals gauge',
+      'xensnap_skipped_domains gauge',
     ],
   );
   assert.deepEqual(seriesLines(fams.get('xensnap_unresolved_journals')), ['xensnap_unresolved_journals{domain="db-1"} 2']);
@@ -127,6 +141,14 @@ test('the exposition parses strictly and carries exact names, labels and values'
     'xensnap_actions_total{kind="create",result="ok"} 1',
     'xensnap_actions_total{kind="delete",result="ok"} 1',
   ]);
+  // skipped domains by cause (a stuck journal among them) and storage, for the shipped alert rules
+  assert.deepEqual(s('xensnap_skipped_domains'), ['xensnap_skipped_domains{cause="state-unknown"} 1', 'xensnap_skipped_domains{cause="unresolved-journal"} 1']);
+  assert.deepEqual(s('xensnap_filesystem_free_bytes'), ['xensnap_filesystem_free_bytes{mount="/srv"} 5000']);
+  assert.deepEqual(s('xensnap_filesystem_size_bytes'), ['xensnap_filesystem_size_bytes{mount="/srv"} 100000']);
+  assert.deepEqual(s('xensnap_filesystem_limit_bytes'), ['xensnap_filesystem_limit_bytes{mount="/srv"} 10000']);
+  assert.deepEqual(s('xensnap_creates_held_back'), ['xensnap_creates_held_back{reason="chain-depth"} 0', 'xensnap_creates_held_back{reason="free-space"} 1']);
+  // a snapshot weaker than asked is counted, so fleets can alert on it
+  assert.deepEqual(s('xensnap_action_warnings_total'), ['xensnap_action_warnings_total{kind="create"} 1']);
   assert.deepEqual(s('xensnap_managed_snapshots'), [
     'xensnap_managed_snapshots{policy="db-daily",domain="db-1"} 1',
     'xensnap_managed_snapshots{policy="web-hourly",domain="app-1"} 2',

@@ -35,13 +35,13 @@ test('plan on the lab: one block per domain, creates with reasons, findings, sum
     'db-1 (7d2e4a10-1c3b-4f5e-8a9b-0c1d2e3f4a5b):',
     '  + apps-nightly-20261126T030000Z [apps-nightly; disk-only; external; xvda,xvdb]: due: slot 2026-11-26T03:00:00Z has no snapshot',
     '  + db-daily-20261126T023000Z [db-daily; disk-only; internal; xvda,xvdb]: due: slot 2026-11-26T02:30:00Z has no snapshot',
-    `  ! drift-unrecorded: chain member ${fx.lab.dir}/images/base-template.qcow2 has no xensnap record (foreign)`,
     '',
     'web-3 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):',
     '  + web-hourly-20261126T050000Z [web-hourly; disk-only; external; xvda,xvdb]: due: slot 2026-11-26T05:00:00Z has no snapshot',
-    '  ! drift-unrecorded: internal snapshot "golden" on xvda has no xensnap record (foreign)',
     '',
-    'Plan: 3 to create, 0 to delete, 2 findings.',
+    // the foreign base image and tag are counted, not findings: nothing to act on
+    '2 foreign snapshots, untouched (-l lists them).',
+    'Plan: 3 to create, 0 to delete, 0 findings.',
     '',
   ].join('\n'));
 });
@@ -80,7 +80,7 @@ test('bad input: a malformed --at, an unknown domain, a file that is no export',
     stdout: '',
     stderr: '--at: "yesterday" is not an ISO-8601 time with an offset, e.g. 2026-11-26T04:00:00Z\n',
   });
-  assert.deepEqual(await cli(['--config', fx.lab.qemuConfig, 'plan', '--domain', 'nope']), { code: 1, stdout: '', stderr: 'no domain named "nope" on this host\n' });
+  assert.deepEqual(await cli(['--config', fx.lab.qemuConfig, 'plan', '--domain', 'nope']), { code: 1, stdout: '', stderr: 'plan: no domain named "nope" on this host\n' });
   const junk = join(fx.tmp, 'junk.json');
   await writeFile(junk, '{"formatVersion": 7}');
   assert.deepEqual(await cli(['plan', '--observed', junk, '--policies', join(fx.lab.dir, 'policies')]), {

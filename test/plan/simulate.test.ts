@@ -116,7 +116,7 @@ test('xensnap simulate: policy files, --name, --json, and argument errors', asyn
   assert.equal(unknown.err, `simulate: ${two} has no policy named zz (it has: web, db)\n`);
 
   assert.equal((await cli(['--policy', one, '--from', '2026-11-02T00:00:00Z', '--to', '2026-11-01T00:00:00Z'])).err, 'simulate: --from 2026-11-02T00:00:00Z is after --to 2026-11-01T00:00:00Z\n');
-  assert.equal((await cli(['--policy', one, '--from', 'yesterday', '--to', '2026-11-01T00:00:00Z'])).err, 'simulate: --from yesterday is not an ISO-8601 date\n');
+  assert.equal((await cli(['--policy', one, '--from', 'yesterday', '--to', '2026-11-01T00:00:00Z'])).err, 'simulate: --from: "yesterday" is not an ISO-8601 date (2026-11-26) or time with an offset (2026-11-26T04:00:00Z)\n');
   assert.equal((await cli([...span])).err, 'simulate: --policy FILE is required\n');
   assert.equal((await cli(['--policy', one, '--bogus'])).err, 'simulate: unknown argument --bogus; see xensnap help simulate\n');
   const often = join(dir, 'often.yaml');

@@ -59,7 +59,13 @@ test('one policy: singular; --json gives the names', async () => {
   const j = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), 'validate', '--json', f]);
   assert.equal(j.code, 0);
   assert.equal(j.stderr, '');
-  assert.deepEqual(JSON.parse(j.stdout), { formatVersion: 1, valid: true, policies: ['web'], diagnostics: [] });
+  assert.deepEqual(JSON.parse(j.stdout), {
+    formatVersion: 1,
+    valid: true,
+    policies: ['web'],
+    diagnostics: [],
+    checked: { config: join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), inventory: null, policies: [f] },
+  });
 });
 
 test('bad policies: every diagnostic sorted on stderr, exit 1, nothing on stdout', async (t) => {
@@ -127,8 +133,12 @@ test('an invalid host config is reported too, and fails validation', async (t) =
 test('bad arguments exit 1 with the usage; help describes the command', async () => {
   const r = await cli(['validate', '--jsn']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^xensnap validate: Unknown option '--jsn'/);
-  assert.match(r.stderr, /usage: xensnap validate \[PATH\.\.\.\] \[-l\|--long\] \[--json\]/);
+  assert.match(r.stderr, /^validate: Unknown option '--jsn'/);
+  // with --json the argument error is JSON on stdout, same exit code
+  const j = await cli(['validate', '--json', '--jsn']);
+  assert.equal(j.code, 1);
+  assert.equal(j.stderr, '');
+  assert.match(JSON.parse(j.stdout).error, /^validate: Unknown option '--jsn'/);
   const h = await cli(['help', 'validate']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /^usage: xensnap validate \[PATH\.\.\.\] \[-l\|--long\] \[--json\]\n/);

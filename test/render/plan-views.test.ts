@@ -27,6 +27,7 @@ test('human view: blocks per domain with something to say, then the summary', ()
     [
       'db-1:', ...DB_FINDINGS, '',
       'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS, '',
+      '1 foreign snapshot, untouched (-l lists them).',
       'Plan: 1 to create, 3 to delete, 2 findings.', '',
     ].join('\n'),
   );
@@ -41,6 +42,7 @@ test('human view, long: kept snapshots with the rules keeping them, every domain
       // -l adds the room each merge needs
       'web-1 (3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10):', ...WEB_ACTIONS.map((l) => l.replace(/stream (\S+ MiB) into its child \(block-stream\)/, 'stream $1 into its child (block-stream), needs ~$1 free')),
       '  = before-upgrade: kept (foreign)', '  = web-hourly-20261126T030000Z: kept (keepLast)', '',
+      '1 foreign snapshot, untouched.',
       'Plan: 1 to create, 3 to delete, 2 findings.', '',
     ].join('\n'),
   );

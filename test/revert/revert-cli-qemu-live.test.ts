@@ -23,7 +23,8 @@ test('revert --stop of a live snapshot of the standalone web-3: restarted from t
   const hmp = (cmd: string) => qmp<string>('human-monitor-command', { 'command-line': `qemu-io -d vd1/virtio-backend "${cmd}"` });
   await hmp('write -P 0x5a 0 1M');
   const made = await cli(fx.lab.qemuConfig, 'create', 'web-3', '-n', 'l1', '--live');
-  assert.deepEqual([made.code, made.out], [0, 'created snapshot l1 of web-3 (live, external, disks xvda, xvdb)\n']);
+  assert.equal(made.code, 0);
+  assert.match(made.out, /^created snapshot l1 of web-3 \(live, external, disks xvda, xvdb\); memory \d+\.\d (KiB|MiB|GiB), paused \d+ ms\n$/);
   await hmp('write -P 0x6b 0 1M'); // after the snapshot: the revert must undo it
   const r = await cli(fx.lab.qemuConfig, 'revert', 'web-3', 'l1', '--yes', '--stop');
   assert.equal(r.code, 0, r.err);

@@ -4,7 +4,7 @@ import { parseCommandArgs } from '../parse-command-args.js';
 import type { ExecAction } from '../../apply/execute-types.js';
 import { loadConfigFor } from '../host-context.js';
 import { loadPolicySet } from '../load-policy-set.js';
-import { parseInstant } from '../parse-instant.js';
+import { parsePastInstant, refuseFuture } from '../parse-instant.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { acquireInstanceLock } from '../../apply/instance-lock.js';
 import { hostBackends } from '../../apply/host-backends.js';
@@ -33,7 +33,8 @@ resolve is skipped: a "! DOMAIN: skipped: …" line gives the reason and the jou
 summary counts it (see \`xensnap recover\`). Exit 0 when every action succeeded and no domain
 was skipped, 1 otherwise.
 
-  --at ISO           plan for this moment (without PLANFILE)
+  --at ISO           plan for this moment (without PLANFILE); never later than now (5 minutes
+                     of clock skew allowed): a snapshot for a future slot is refused
   --yes              do not ask
   --max-deletes N    delete at most N snapshots in this run (the rest is held back)
   --json             results as data (formatVersion 1)
@@ -51,6 +52,7 @@ export const applyCommand: Command = {
   name: 'apply',
   summary: 'carry out a plan',
   help,
+  json: true,
   async run(ctx) {
     const { values: v, positionals } = parseCommandArgs(
       'apply',
@@ -61,11 +63,13 @@ export const applyCommand: Command = {
     if (positionals.length > 1) throw new UserInputError('apply: at most one PLANFILE');
     const planFile = positionals[0];
     if (planFile && v.at) throw new UserInputError('apply: --at plans anew; it cannot go with a PLANFILE');
+    const at = v.at ? parsePastInstant(v.at, '--at', 'apply', new Date()) : null;
     const maxDeletes = v['max-deletes'] === undefined ? null : Number(v['max-deletes']);
     if (maxDeletes !== null && !(Number.isInteger(maxDeletes) && maxDeletes >= 0)) throw new UserInputError(`apply: --max-deletes needs a whole number ≥ 0, not "${v['max-deletes']}"`);
     const config = await loadConfigFor(ctx);
     const policies = await loadPolicySet(config);
     const saved = planFile ? parsePlanFile(await readFile(planFile, 'utf8').catch((e: Error) => { throw new UserInputError(`${planFile}: ${e.message}`); }), planFile) : null;
+    if (saved) refuseFuture(new Date(saved.at), `apply: plan ${planFile} was made for ${saved.at}, which`, new Date());
 
     const lock = await acquireInstanceLock(config.stateDir, 'apply');
     try {
@@ -78,7 +82,7 @@ export const applyCommand: Command = {
         if (stale) throw new UserInputError(stale);
         actions = saved.actions;
       } else {
-        const plan = planHost(host, policies, v.at ? parseInstant(v.at, '--at') : new Date(), maxDeletes ?? config.limits.maxDeletes);
+        const plan = planHost(host, policies, at ?? new Date(), maxDeletes ?? config.limits.maxDeletes);
         if (!v.json) ctx.stdout.write(renderPlanText(plan, { long: false, color: wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env) }));
         actions = plan.actions;
         if (!actions.length) {

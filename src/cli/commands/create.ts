@@ -9,6 +9,7 @@ import { checkNameFree, checkOneOffName, defaultSnapshotName } from '../one-off/
 import { chooseDisks, createAction } from '../one-off/one-off-action.js';
 import { oneOffJson, renderOneOffText } from '../../render/one-off-views.js';
 import { UserInputError } from '../../errors.js';
+import { preflightCreate } from '../../plan/preflight-create.js';
 
 const help = `usage: xensnap create DOMAIN [-n NAME] [--live | --disk-only] [--type internal|external]
                       [--disks xvda,...] [--description TEXT] [--pin] [--json]
@@ -23,7 +24,7 @@ work, through the same executor and journal, so a crash is recovered by the next
                         manual-<epoch seconds>, because qemu-img takes a digits-only name for a
                         snapshot id (so a digits-only internal name is refused)
   --disk-only           disks only, no memory (the default unless --live)
-  --live                disks and memory state
+  --live                disks and memory state (a running or paused domain only)
   --type TYPE           external (the default: the leaf is frozen, a new overlay takes its place)
                         or internal (a tag in each qcow2 image)
   --disks LIST          comma-separated vdevs (default: every disk but CD-ROMs and read-only ones)
@@ -83,13 +84,19 @@ export const createCommand: Command = {
   name: 'create',
   summary: 'create a one-off snapshot',
   help,
+  json: true,
   async run(ctx) {
     const w = wanted(ctx.args);
     const config = await loadConfigFor(ctx);
     return withRecoveredHost(config, 'create', async ({ host, backends }) => {
-      const { domain } = findDomain('create', host, w.domain);
+      const { domain, observed } = findDomain('create', host, w.domain);
       const name = w.name ?? defaultSnapshotName(w.type, new Date());
       const disks = chooseDisks(domain, w.disks, w.type);
+      if (w.mode === 'live' && domain.state === 'shutoff') {
+        throw new UserInputError(`create: domain ${domain.name} is shut off, so there is no memory to save: a live snapshot is refused; take a disk-only one (without --live); nothing was changed`);
+      }
+      const pre = preflightCreate({ mode: w.mode, quiesce: 'off', who: 'create' }, domain, observed, disks, host.observed.guestAgents);
+      if (pre.blockers.length) throw new UserInputError(`create: ${pre.blockers.join('; ')}; nothing was changed`);
       await checkNameFree(host.observed, config.stateDir, domain, name, w.type, disks.map((d) => d.vdev));
       const action = createAction(domain, { name, mode: w.mode, type: w.type, disks, description: w.description, pin: w.pin });
       const [result] = await executeOnHost([action], host, { config, policies: [], backends });

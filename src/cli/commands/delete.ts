@@ -55,6 +55,7 @@ export const deleteCommand: Command = {
   name: 'delete',
   summary: 'delete one snapshot',
   help,
+  json: true,
   async run(ctx) {
     const { values: v, positionals } = parseOneOff('delete', ctx.args, { yes: { type: 'boolean' }, foreign: { type: 'boolean' }, json: { type: 'boolean' } }, ['DOMAIN', 'SNAPSHOT']);
     const [domainName, snapshot] = positionals as [string, string];

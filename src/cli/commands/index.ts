@@ -14,7 +14,7 @@ import { pinCommand, unpinCommand } from './pin.js';
 import { recoverCommand } from './recover.js';
 
 /**
- * Every command of the CLI contract, in DESIGN.md's help order; `lab` (hidden) last.
+ * Every command of the CLI contract, in DESIGN.md's help order; `lab` (the demo and test lab) last.
  */
 export const commands: Command[] = [
   validateCommand, planCommand, applyCommand, runCommand, listCommand, revertCommand,

@@ -32,7 +32,7 @@ function makePinCommand(pinned: boolean): Command {
       const config = await loadConfigFor(ctx);
       const lock = await acquireInstanceLock(config.stateDir, name);
       try {
-        const { domains, observed } = await observeHost(config, [domainName]);
+        const { domains, observed } = await observeHost(config, [domainName], { command: name });
         const domain = domains[0]!;
         const snap = findSnapshot(name, observed.snapshots, domain, snapshot);
         if (!snap.managed || !snap.record) {

@@ -12,8 +12,10 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { renderPlanDiff } from '../../render/plan-diff.js';
 import { renderPlanJson } from '../../render/plan-json.js';
 import { wantColor } from '../../render/color.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { writeOutputFile } from '../write-output-file.js';
 import { UserInputError } from '../../errors.js';
+import { findSkipped } from '../../model/skipped-domain.js';
+import { markPendingJournals } from '../pending-journals.js';
 
 const help = `usage: xensnap plan [--at ISO] [--json] [--diff] [-l|--long] [-o FILE] [--detailed-exitcode]
                     [--domain NAME]... [--observed FILE] [--policies PATH]...
@@ -43,6 +45,7 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'show what apply would create and delete',
   help,
+  json: true,
   async run(ctx) {
     const parsed = parseCommandArgs('plan', ctx.args, {
           at: { type: 'string' },
@@ -60,9 +63,13 @@ export const planCommand: Command = {
     const config = await loadConfigFor(ctx);
     const policies = await loadPolicySet(config, v.policies ?? []);
     const only = v.domain ?? [];
-    const observed = v.observed ? await readObservedFile(v.observed) : (await observeHost(config, only)).observed;
-    const domains = only.length ? observed.domains.filter((d) => only.includes(d.domain.name)).map((d) => d.domain) : undefined;
-    const unknown = only.filter((n) => !observed.domains.some((d) => d.domain.name === n));
+    let observed: Observed;
+    if (v.observed) observed = await readObservedFile(v.observed);
+    else {
+      observed = (await observeHost(config, only, { command: 'plan', allowSkipped: true })).observed;
+      await markPendingJournals(observed, config.stateDir);
+    }
+    const unknown = only.filter((n) => !observed.domains.some((d) => d.domain.name === n) && !findSkipped(observed.skipped, n));
     if (v.observed && unknown.length) throw new UserInputError(`no domain named ${unknown.map((n) => `"${n}"`).join(', ')} in ${v.observed}`);
     const result = plan({
       policies,
@@ -73,9 +80,9 @@ export const planCommand: Command = {
         ? { maxDeletes: config.limits.maxDeletes }
         : { maxDeletes: config.limits.maxDeletes, minFreePercent: config.limits.minFreePercent, minFreeBytes: config.limits.minFreeBytes, maxChainDepth: config.limits.maxChainDepth },
       refusal: backendRefusal,
-      ...(domains ? { domains } : {}),
+      ...(only.length ? { domainNames: only } : {}),
     });
-    if (v.out) await writeFileAtomic(v.out, serializePlan(result));
+    if (v.out) await writeOutputFile('-o', v.out, serializePlan(result));
     const color = wantColor(ctx.stdout as { isTTY?: boolean }, ctx.env);
     if (v.json) ctx.stdout.write(renderPlanJson(result));
     else if (v.diff) ctx.stdout.write(renderPlanDiff(result, { color }));

@@ -80,7 +80,8 @@ export const revertCommand: Command = {
         plan.refusal = more[0] ?? null;
         plan.notes.push(...more.slice(1).map((m) => `also refused: ${m}`));
       }
-      ctx.stdout.write(renderRevertPlan(plan));
+      // the refusal is said once, as the error (stderr, exit 1), after the steps it stopped
+      ctx.stdout.write(renderRevertPlan({ ...plan, refusal: null }));
       if (plan.refusal) throw new UserInputError(`revert: ${plan.refusal}; nothing was changed`);
       if (!v.yes && !(await confirmRevert(ctx, name, snapshot))) {
         ctx.stdout.write('revert cancelled; nothing was changed\n');

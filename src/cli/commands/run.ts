@@ -10,8 +10,9 @@ import { policyDirLoader } from '../../loop/policy-source.js';
 import { runDaemon } from '../../loop/run-daemon.js';
 import { runSingle } from '../../loop/run-single.js';
 import { UserInputError } from '../../errors.js';
+import { parsePastInstant } from '../parse-instant.js';
 
-const help = `usage: xensnap run [--once]
+const help = `usage: xensnap run [--once [--at ISO]]
 
 The reconcile loop: recover interrupted work, observe, plan and apply, again and again.
 It wakes at the next schedule slot of any policy, when a file in policyDir changes, on SIGHUP
@@ -24,7 +25,9 @@ stateDir/.lock only while it reconciles (apply, create, delete and pin run in be
 Logs one JSON object per line on stderr (readable text when stderr is a terminal).
 SIGTERM/SIGINT: finish or roll back the current step, release the lock, exit 0.
 
-  --once   one reconcile, then exit: 0 when it succeeded, 1 otherwise
+  --once     one reconcile, then exit: 0 when it succeeded, 1 otherwise
+  --at ISO   with --once: plan that reconcile for this moment instead of now; never later
+             than now (5 minutes of clock skew allowed)
 `;
 
 export const runCommand: Command = {
@@ -32,7 +35,9 @@ export const runCommand: Command = {
   summary: 'the reconcile loop (daemon)',
   help,
   async run(ctx: CommandContext) {
-    const parsed = parseCommandArgs('run', ctx.args, { once: { type: 'boolean' } });
+    const parsed = parseCommandArgs('run', ctx.args, { once: { type: 'boolean' }, at: { type: 'string' } });
+    if (parsed.values.at !== undefined && !parsed.values.once) throw new UserInputError('run: --at goes with --once only (the loop plans for the present)');
+    const at = parsed.values.at !== undefined ? parsePastInstant(parsed.values.at, '--at', 'run', new Date()) : null;
     const config = await loadConfigFor(ctx);
     const log = loggerFor(ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean }, ctx.env);
     // One loop per state dir (the daemon lock); each reconcile takes the operation lock, so an
@@ -41,7 +46,7 @@ export const runCommand: Command = {
     const reconciler: Reconciler = async (o) => {
       const op = await waitForInstanceLock(o.config.stateDir, 'run', o.signal ? { signal: o.signal } : {});
       try {
-        return await reconcileOnce(o);
+        return await reconcileOnce(at ? { ...o, now: at } : o);
       } finally {
         await op.release();
       }

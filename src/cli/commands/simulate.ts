@@ -1,5 +1,7 @@
 import type { Command, CommandContext } from '../command.js';
 import { UserInputError } from '../../errors.js';
+import { parseInstant } from '../parse-instant.js';
+import { parseSize } from '../../util/parse-size.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import type { Policy } from '../../model/policy.js';
 import { simulate } from '../../plan/simulate.js';
@@ -33,10 +35,12 @@ shows what survives at the end.
 options:
   --policy FILE  policy file (several documents: pick one with --name)
   --name NAME    the policy to replay when FILE holds more than one
-  --from ISO     start of the span (ISO-8601, e.g. 2026-01-01T00:00:00Z)
+  --from ISO     start of the span (ISO-8601 with an offset, e.g. 2026-01-01T00:00:00Z, or a
+                 date, 2026-01-01, meaning its midnight UTC)
   --to ISO       end of the span, inclusive
   --disk-growth RATE
-                 new data the disk gets, e.g. 50M/h or 2G/h: also shows the peak number
+                 new data the disk gets, e.g. 50MiB/h or 2G/h (M, MiB: 2^20 bytes; MB: 10^6;
+                 likewise K, G, T): also shows the peak number
                  of snapshots and the space they hold at worst (each snapshot holds what
                  was written since the one before it, the leaf what was written since the
                  newest; no write overwrites an earlier one)
@@ -53,13 +57,12 @@ interface SimArgs {
   growth: number | null;
 }
 
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** `50M/h`, `2G/h`, `1.5GiB/h`, `1000/h`: bytes per hour, binary units. */
+/** `50M/h`, `2GiB/h`, `50MB/h`, `1000/h`: bytes per hour (src/util/parse-size.ts: MiB is 2^20, MB 10^6). */
 export function parseDiskGrowth(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))?\/h$/i.exec(s.trim());
-  if (!m) throw new UserInputError(`simulate: --disk-growth ${s} is not a rate like 50M/h or 2G/h (bytes per hour; K, M, G, T are powers of 1024)`);
-  return Math.round(Number(m[1]) * UNITS[(m[2] ?? m[3] ?? '').toUpperCase()]!);
+  const m = /^(.*)\/h$/i.exec(s.trim());
+  const bytes = m ? parseSize(m[1]!) : null;
+  if (bytes === null) throw new UserInputError(`simulate: --disk-growth ${s} is not a rate like 50MiB/h or 2G/h (bytes per hour; K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024, kB, MB, GB, TB powers of 1000)`);
+  return bytes;
 }
 
 function parseArgs(args: string[]): SimArgs {
@@ -79,11 +82,7 @@ function parseArgs(args: string[]): SimArgs {
   }
   if (!v.policy) throw new UserInputError('simulate: --policy FILE is required');
   if (!v.from || !v.to) throw new UserInputError('simulate: --from ISO and --to ISO are required');
-  const date = (opt: string, s: string): Date => {
-    const ms = Date.parse(s);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(ms)) throw new UserInputError(`simulate: --${opt} ${s} is not an ISO-8601 date`);
-    return new Date(ms);
-  };
+  const date = (opt: string, s: string): Date => parseInstant(s, `simulate: --${opt}`, { dateOnly: true });
   const from = date('from', v.from);
   const to = date('to', v.to);
   if (from.getTime() > to.getTime()) throw new UserInputError(`simulate: --from ${v.from} is after --to ${v.to}`);
@@ -121,5 +120,6 @@ export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'replay a policy over a time span',
   help: HELP,
+  json: true,
   run: (ctx) => runSimulate(ctx, defaultLoader),
 };

@@ -28,6 +28,7 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'show the reconcile daemon status',
   help,
+  json: true,
   async run(ctx) {
     const parsed = parseCommandArgs('status', ctx.args, { json: { type: 'boolean' } });
     const config = await loadConfigFor(ctx);
@@ -38,10 +39,7 @@ export const statusCommand: Command = {
     } catch (err) {
       throw new UserInputError((err as Error).message);
     }
-    if (!status) {
-      ctx.stderr.write(`xensnap status: no status file ${path}: the daemon (xensnap run) has not run with this stateDir\n`);
-      return 1;
-    }
+    if (!status) throw new UserInputError(`xensnap status: no status file ${path}: the daemon (xensnap run) has not run with this stateDir`);
     const alive = pidAlive(status.pid);
     const running = alive && status.state !== 'stopped';
     if (parsed.values.json) ctx.stdout.write(JSON.stringify({ ...status, running }, null, 2) + '\n');

@@ -3,11 +3,15 @@ import type { ObservedDomain } from '../../model/observed.js';
 import type { ObservedSnapshot } from '../../model/snapshot.js';
 import type { RecoveredHost } from '../../apply/reconcile-once.js';
 import { UserInputError } from '../../errors.js';
+import { findSkipped, skippedRefusal } from '../../model/skipped-domain.js';
 
-/** The domain named `name` on a recovered host; refused when absent or blocked by recovery. */
+/** The domain named `name` on a recovered host; refused when absent, skipped (saying why) or blocked by recovery. */
 export function findDomain(command: string, host: RecoveredHost, name: string): { domain: Domain; observed: ObservedDomain | undefined } {
   const domain = host.domains.find((d) => d.name === name);
-  if (!domain) throw new UserInputError(`${command}: no domain named "${name}" on this host`);
+  if (!domain) {
+    const skipped = findSkipped(host.observed.skipped, name);
+    throw new UserInputError(skipped ? skippedRefusal(command, skipped) : `${command}: no domain named "${name}" on this host`);
+  }
   if (host.blocked.has(domain.key)) {
     const why = host.observed.findings.find((f) => f.kind === 'skipped' && f.domain?.name === name && f.message.startsWith('interrupted work'));
     throw new UserInputError(`${command}: domain ${name} has ${why ? why.message : 'interrupted work not recovered'}; nothing was changed`);

@@ -96,6 +96,10 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
       throw fail(`snapshot table (${nbSnapshots} entries at offset ${snapshotsOffset}) runs past the end of the file (${fileSize} bytes)`);
     }
   }
+  const l1Size = buf.readUInt32BE(36);
+  const l1TableOffset = u64(buf, 40, 'L1 table offset', fail);
+  const refcountTableOffset = u64(buf, 48, 'refcount table offset', fail);
+  const refcountTableClusters = buf.readUInt32BE(56);
   return {
     version,
     clusterBits,
@@ -109,11 +113,10 @@ export function parseQcow2Header(buf: Buffer, fileSize: number, fail: Fail): Qco
     dirty,
     corrupt,
     cryptMethod: buf.readUInt32BE(32),
-    l1Size: buf.readUInt32BE(36),
-    // Unchecked (see the doc comment): a huge value stays huge and is refused where it is used.
-    l1TableOffset: Number(buf.readBigUInt64BE(40)),
-    refcountTableOffset: Number(buf.readBigUInt64BE(48)),
-    refcountTableClusters: buf.readUInt32BE(56),
+    l1Size,
+    l1TableOffset,
+    refcountTableOffset,
+    refcountTableClusters,
     refcountOrder,
     incompatibleFeatures: incompatible,
     autoclearFeatures,

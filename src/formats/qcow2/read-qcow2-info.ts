@@ -6,6 +6,7 @@ import { HeadBytes } from './head-bytes.js';
 import { parseQcow2Header } from './parse-qcow2-header.js';
 import { readHeaderExtras } from './read-header-extras.js';
 import { readSnapshotTable } from './read-snapshot-table.js';
+import { checkTableBounds } from './check-table-bounds.js';
 
 /**
  * What xensnap needs from a qcow2 image, read natively. Always holds: version is 2 or 3,
@@ -28,7 +29,8 @@ export interface Qcow2Info {
 const FIRST_READ = 4096;
 
 /**
- * Reads the header, backing file, backing format and internal snapshot table of a qcow2 image.
+ * Reads the header, backing file, backing format and internal snapshot table of a qcow2 image,
+ * and checks that its metadata tables lie inside the file (a truncated image is refused).
  * Anything out of bounds or inconsistent throws FormatError(file, problem); nothing is written.
  */
 export async function readQcow2Info(f: FileAccess): Promise<Qcow2Info> {
@@ -37,6 +39,7 @@ export async function readQcow2Info(f: FileAccess): Promise<Qcow2Info> {
   const h = parseQcow2Header(first.bytes, fileSize, fail);
   const extras = await readHeaderExtras(h, first.withLimit(h.clusterSize), fileSize, fail);
   const snapshots = await readSnapshotTable(f, h, fileSize, fail);
+  await checkTableBounds(f, h, fileSize, fail);
   const info: Qcow2Info = {
     version: h.version,
     clusterBits: h.clusterBits,
