@@ -65,6 +65,7 @@ test('one policy: singular; --json gives the names', async () => {
     policies: ['web'],
     diagnostics: [],
     checked: { config: join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), inventory: null, policies: [f] },
+    notes: [],
   });
 });
 
@@ -160,4 +161,21 @@ test('validate -l prints the valid policies as a table before the count', async 
     '1 policy valid',
     '',
   ].join('\n'));
+});
+
+test('with a host config, validate says which disks an internal and an external policy both select, and what that costs', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'pol'));
+  await writeFile(join(dir, 'inventory.yaml'), `domains:\n  - name: db-1\n    qmp: ${dir}/db-1.qmp\n    disks:\n      - { vdev: xvda, path: ${dir}/db-1-xvda.qcow2, format: qcow2 }\n  - name: web-1\n    qmp: ${dir}/web-1.qmp\n    disks:\n      - { vdev: xvda, path: ${dir}/web-1-xvda.qcow2, format: qcow2 }\n`);
+  await writeFile(join(dir, 'config.yaml'), `stateDir: ${dir}/state\npolicyDir: ${dir}/pol\nhypervisor: qemu\nqemu: { inventory: ${dir}/inventory.yaml }\n`);
+  await writeFile(join(dir, 'pol', 'ext.yaml'), named('nightly').replace('names: ["web-*"]', 'names: ["*-1"]'));
+  await writeFile(join(dir, 'pol', 'int.yaml'), edit('  schedule:', '  type: internal\n  schedule:', named('daily').replace('names: ["web-*"]', 'names: ["db-*"]')));
+  const r = await cli(['--config', join(dir, 'config.yaml'), 'validate']);
+  assert.deepEqual(r, {
+    code: 0,
+    stdout:
+      'note: domain db-1: disk xvda is selected by internal policy daily and external policy nightly: internal snapshots end up inside frozen images, so deleting either kind needs an offline merge that keeps the other exact (a cluster-level merge or a commit), and while the domain runs those deletes wait until it is shut off\n' +
+      `2 policies valid; qemu inventory ${dir}/inventory.yaml valid\n`,
+    stderr: '',
+  });
 });

@@ -5,6 +5,9 @@ import { loadPolicies } from '../../policy/load-policies.js';
 import { renderPolicyTable } from '../../render/policy-table.js';
 import type { HostConfig } from '../../model/host-config.js';
 import { parseQemuInventory } from '../../inventory/parse-qemu-inventory.js';
+import { configuredDomains } from '../configured-domains.js';
+import { mixedPolicyFindings } from '../../plan/mixed-policies.js';
+import type { Policy } from '../../model/policy.js';
 import { readTextFile } from '../../yaml/read-text-file.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 
@@ -29,6 +32,21 @@ options:
   --json       print {formatVersion: 1, valid, policies: [names], diagnostics: [...],
                checked: {config, inventory, policies}} on stdout
 `;
+
+/**
+ * What the policies cost on the domains the config names: each disk an internal and an external
+ * policy both select (in any state), in words.
+ */
+async function mixedNotes(config: HostConfig, policies: Policy[]): Promise<string[]> {
+  const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const notes = new Set<string>();
+  for (const d of await configuredDomains(config)) {
+    for (const state of ['running', 'paused', 'shutoff'] as const) {
+      for (const f of mixedPolicyFindings(sorted, { ...d, state })) notes.add(`domain ${d.name}: ${f.message}`);
+    }
+  }
+  return [...notes];
+}
 
 /** The qemu inventory the config names, checked as the inventory loader would; [] for xen. */
 async function inventoryDiagnostics(config: HostConfig): Promise<{ file: string | null; diagnostics: Diagnostic[] }> {
@@ -58,6 +76,7 @@ export const validateCommand: Command = {
     const inventory = configOk ? await inventoryDiagnostics(config) : { file: null, diagnostics: [] };
     const diagnostics: Diagnostic[] = sortDiagnostics([...configDiagnostics, ...inventory.diagnostics, ...result.diagnostics]);
     const valid = diagnostics.length === 0;
+    const notes = valid && configOk && config.source ? await mixedNotes(config, result.policies) : [];
     if (parsed.values.json) {
       const out = {
         formatVersion: 1,
@@ -65,6 +84,7 @@ export const validateCommand: Command = {
         policies: result.policies.map((p) => p.name),
         diagnostics: diagnostics.map((d) => ({ file: d.file, line: d.line, col: d.col, path: d.path, message: d.message })),
         checked: { config: configFile, inventory: inventory.file, policies: paths },
+        notes,
       };
       ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return valid ? 0 : 1;
@@ -76,6 +96,7 @@ export const validateCommand: Command = {
     }
     if (parsed.values.long && result.policies.length) ctx.stdout.write(renderPolicyTable(result.policies) + '\n');
     const n = result.policies.length;
+    for (const note of notes) ctx.stdout.write(`note: ${note}\n`);
     ctx.stdout.write(`${n} ${n === 1 ? 'policy' : 'policies'} valid${inventory.file ? `; qemu inventory ${inventory.file} valid` : ''}\n`);
     return 0;
   },
