@@ -1,6 +1,7 @@
 import type { Observed } from '../model/observed.js';
 import { skippedFinding, type SkippedDomain } from '../model/skipped-domain.js';
 import { loadPendingWork, type PendingOp } from '../apply/pending-work.js';
+import type { UnresolvedWork } from '../apply/unresolved-work.js';
 
 /**
  * For commands that recover nothing (plan, list): marks each observed domain that has a journal
@@ -9,7 +10,12 @@ import { loadPendingWork, type PendingOp } from '../apply/pending-work.js';
  * known in advance, so a plan must not promise anything for it. Reads only.
  */
 export async function markPendingJournals(observed: Observed, stateDir: string): Promise<void> {
-  const read = () => loadPendingWork(stateDir, { removeEmpty: false }).then((w) => w.pending);
+  const read = async () => {
+    const w = await loadPendingWork(stateDir, { removeEmpty: false });
+    broken = w.broken;
+    return w.pending;
+  };
+  let broken: UnresolvedWork[] = [];
   let ops: PendingOp[];
   try {
     ops = await read();
@@ -34,6 +40,18 @@ export async function markPendingJournals(observed: Observed, stateDir: string):
       reason: `unfinished ${first.op.action} of snapshot ${first.op.snapshot}${first.startedAt ? ` (started ${first.startedAt})` : ''}${more} is in its journal: apply or run recovers it before planning this domain (or an apply is running now)`,
       journal: first.file,
     };
+    skipped.push(s);
+    observed.findings.push(skippedFinding(s));
+  }
+  // journals this xensnap cannot use block what they name (apply refuses those domains too)
+  for (const b of broken) {
+    const od = b.domainKey ? observed.domains.find((d) => d.domain.key === b.domainKey) : undefined;
+    if (!od) {
+      observed.findings.push({ kind: 'skipped', domain: null, message: `journal ${b.journal} (${b.operation}) cannot be used: ${b.reason}; apply refuses every domain until it is resolved (xensnap recover)` });
+      continue;
+    }
+    if (skipped.some((x) => x.key === od.domain.key)) continue;
+    const s: SkippedDomain = { name: od.domain.name, uuid: od.domain.uuid, key: od.domain.key, cause: 'unresolved-journal', reason: `its journal of unfinished work (${b.operation}) cannot be used: ${b.reason}; see xensnap recover`, journal: b.journal };
     skipped.push(s);
     observed.findings.push(skippedFinding(s));
   }

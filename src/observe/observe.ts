@@ -119,7 +119,8 @@ async function attachBranches(read: DomainReading[], deps: ObserveDeps): Promise
       }
     }
   }
-  const inChains = new Set(owners.flatMap((o) => o.chain));
+  // every configured disk image too: a leaf whose chain could not be read is no side branch
+  const inChains = new Set([...owners.flatMap((o) => o.chain), ...[...read, ...otherReadings].flatMap((r) => r.domain.disks.map((d) => d.path))]);
   const scan = await scanImageDirs([...dirs], deps.reader, inChains);
   const facts = new Map(scan.images.map((s) => [s.path, s.facts]));
   const loose = scan.images.map((s) => ({ path: s.path, backing: s.facts.backing }));

@@ -79,7 +79,7 @@ test('2: missing, corrupt and truncated images, and unfinished journals, are fin
   // a journal of unfinished work on journal-1, as a killed apply leaves it
   await mkdir(join(h.state, '.journal'), { mode: 0o700 });
   const journal = join(h.state, '.journal', 'm0-test.jsonl');
-  await writeFile(journal, JSON.stringify({ t: 'begin', op: { action: 'create', domainKey: 'name-journal-1', domainName: 'journal-1', snapshot: 'x1', backend: 'qdisk', detail: {} }, at: '2026-11-26T05:00:01.000Z' }) + '\n', { mode: 0o600 });
+  await writeFile(journal, JSON.stringify({ t: 'begin', v: 2, op: { action: 'create', domainKey: 'name-journal-1', domainName: 'journal-1', snapshot: 'x1', backend: 'qdisk', detail: { type: 'external', mode: 'disk-only', disks: ['xvda'], domainState: 'shutoff', diskPaths: [], seed: {} } }, at: '2026-11-26T05:00:01.000Z' }) + '\n', { mode: 0o600 });
 
   const r = await cli(h.config, 'plan', '--at', AT, '--detailed-exitcode');
   assert.equal(r.err, '');
@@ -191,7 +191,7 @@ test('8: a policy whose selector stops matching a domain says so, and its deleti
   const d = await cli(h.config, 'plan', '--at', at('05'));
   const lines = d.out.split('\n');
   assert.equal(lines[0], 'good-1:');
-  assert.match(lines[1]!, new RegExp(`^  - hourly-${SLOT} \\[hourly; disk-only; external; xvda; (stream|commit) [\\d.]+ KiB, chain depth 3 after\\]: policy hourly no longer selects this domain and its deletionPolicy is Delete$`));
+  assert.match(lines[1]!, new RegExp(`^  - hourly-${SLOT} \\[hourly; disk-only; external; xvda; (stream [\\d.]+ KiB into its child \\(rebase\\)|commit [\\d.]+ KiB from its child), chain depth 3 after\\]: policy hourly no longer selects this domain and its deletionPolicy is Delete$`));
   assert.deepEqual(lines.slice(2, 4), ['  ! deselected: policy hourly no longer selects this domain: 1 snapshot deleted (deletionPolicy Delete)', '']);
   const a = await cli(h.config, 'apply', '--yes', '--at', at('05'));
   assert.equal(a.code, 0, a.err);
