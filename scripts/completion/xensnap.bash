@@ -6,7 +6,7 @@ _xensnap() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   cword=$COMP_CWORD
-  local commands="validate plan apply run list revert create delete pin unpin simulate status lab help"
+  local commands="validate plan apply run list revert create delete pin unpin recover simulate status lab help"
 
   # the command is the first word that is neither an option nor the value of --config
   local i cmd="" at=0
@@ -45,6 +45,7 @@ _xensnap() {
     create) opts="-n --name --live --disk-only --type --disks --description --pin --json" ;;
     delete) opts="--yes --foreign --json" ;;
     pin | unpin) opts="" ;;
+    recover) opts="--dry-run --discard --yes" ;;
     simulate) opts="--policy --name --from --to --disk-growth --json" ;;
     status) opts="--json" ;;
     lab)

@@ -129,8 +129,8 @@ test('the exposition parses strictly and carries exact names, labels and values'
       'xensnap_policy_set_valid gauge',
       'xensnap_reconcile_duration_seconds histogram',
       'xensnap_reconcile_runs_total counter',
-      'xensnap_unresolved_journals gauge',
       'xensnap_skipped_domains gauge',
+      'xensnap_unresolved_journals gauge',
     ],
   );
   assert.deepEqual(seriesLines(fams.get('xensnap_unresolved_journals')), ['xensnap_unresolved_journals{domain="db-1"} 2']);
