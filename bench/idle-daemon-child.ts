@@ -67,7 +67,7 @@ let loop!: ReconcileLoop;
 const up = new Promise<void>((r) => {
   void runDaemon({
     config: {
-      stateDir: join(dir, 'state'), policyDir, hypervisor: 'qemu', xen: { configDir: '/etc/xen', runDir: '/run/xen' }, qemu: { inventory: null },
+      stateDir: join(dir, 'state'), policyDir, hypervisor: 'qemu', xen: { configDir: '/etc/xen', runDir: '/run/xen', libDir: '/var/lib/xen' }, qemu: { inventory: null },
       limits: DEFAULT_LIMITS, resyncIntervalMs: 15 * 60_000, listen: '127.0.0.1:0', hooks: {}, guestAgents: {}, source: null,
     },
     reconciler,

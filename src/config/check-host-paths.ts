@@ -39,6 +39,7 @@ export async function checkHostPaths(config: HostConfig, at: ConfigLocator): Pro
   if (config.hypervisor === 'xen') {
     await check(config.xen.configDir, ['xen', 'configDir'], 'xen.configDir');
     await check(config.xen.runDir, ['xen', 'runDir'], 'xen.runDir');
+    await check(config.xen.libDir, ['xen', 'libDir'], 'xen.libDir');
   }
   return out;
 }

@@ -11,7 +11,7 @@ export function defaultHostConfig(): HostConfig {
     stateDir: '/var/lib/xen/snapshots',
     policyDir: '/etc/xensnap/policies',
     hypervisor: 'xen',
-    xen: { configDir: '/etc/xen', runDir: '/var/run/xen' },
+    xen: { configDir: '/etc/xen', runDir: '/var/run/xen', libDir: '/var/lib/xen' },
     qemu: { inventory: null },
     limits: { ...DEFAULT_LIMITS },
     resyncIntervalMs: 15 * 60_000,

@@ -7,7 +7,7 @@ interface RawHostConfig {
   stateDir?: string;
   policyDir?: string;
   hypervisor?: 'xen' | 'qemu';
-  xen?: { configDir?: string; runDir?: string };
+  xen?: { configDir?: string; runDir?: string; libDir?: string };
   qemu?: { inventory?: string };
   limits?: Partial<Limits>;
   resyncInterval?: string;
@@ -43,6 +43,7 @@ export function normaliseHostConfig(value: unknown, file: string): HostConfig {
     xen: {
       configDir: raw.xen?.configDir ? abs(raw.xen.configDir) : d.xen.configDir,
       runDir: raw.xen?.runDir ? abs(raw.xen.runDir) : d.xen.runDir,
+      libDir: raw.xen?.libDir ? abs(raw.xen.libDir) : d.xen.libDir,
     },
     qemu: { inventory: raw.qemu?.inventory ? abs(raw.qemu.inventory) : null },
     limits: { ...d.limits, ...raw.limits },

@@ -25,6 +25,11 @@ export interface RestoreOptions {
 export interface HypervisorDriver {
   readonly kind: 'xen' | 'qemu';
   readonly memoryAfterDisks: boolean;
+  /**
+   * `saveMemory` suspends the guest itself and leaves it paused (xl save -p): a live snapshot must
+   * not pause first, and cannot save a guest that is paused already (it could not acknowledge).
+   */
+  readonly saveSuspends: boolean;
   status(d: Domain): Promise<LiveState>;
   pause(d: Domain): Promise<void>;
   resume(d: Domain): Promise<void>;

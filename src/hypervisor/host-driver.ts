@@ -10,6 +10,6 @@ import { XenDriver } from './xen/xen-driver.js';
  * `launch` arguments from the qemu inventory.
  */
 export function hostDriver(config: HostConfig, opts: { launcher?: QemuLauncher } = {}): HypervisorDriver {
-  if (config.hypervisor === 'xen') return new XenDriver({ runDir: config.xen.runDir, guestAgents: config.guestAgents });
+  if (config.hypervisor === 'xen') return new XenDriver({ runDir: config.xen.runDir, libDir: config.xen.libDir, guestAgents: config.guestAgents });
   return new QemuDriver({ guestAgents: config.guestAgents, launcher: opts.launcher ?? new ArgvLauncher((d) => d.launchArgv ?? null) });
 }

@@ -51,7 +51,8 @@ export function memoryFilePath(stateDir: string, domainKey: string, snapshot: st
 
 /**
  * pause → save memory → atomic disk snapshot → resume (a domain that was paused already is
- * neither paused nor resumed; the qemu driver snapshots the disks before
+ * neither paused nor resumed; under Xen `xl save -p` is the pause, see
+ * HypervisorDriver.saveSuspends; the qemu driver snapshots the disks before
  * its memory, see HypervisorDriver.memoryAfterDisks), inside a guest freeze when asked. Every path
  * resumes the domain (a failed resume is retried, then reported loudly with `needsRecovery`); a
  * failure before the snapshot is whole removes the memory file and undoes the disk snapshot, so
@@ -72,6 +73,13 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
   }
   const paused: Domain = { ...domain, state: 'paused' };
   const wasPaused = domain.state === 'paused';
+  // xl save -p suspends the guest itself: a paused guest cannot acknowledge, and libxl gives up after 60 s
+  const saveSuspends = driver.saveSuspends && file !== null;
+  if (saveSuspends && wasPaused) {
+    throw new BackendError(
+      `domain ${domain.name} is paused: xl save must ask the guest to suspend, which a paused guest cannot acknowledge (libxl gives up after 60 s); unpause it for a snapshot with memory, or take a disk-only one`,
+    );
+  }
   let pauseWindowMs = 0;
   let memoryBytes = 0;
   const outcome = { frozen: false };
@@ -83,7 +91,8 @@ export async function takeLiveSnapshot(req: LiveSnapshotRequest): Promise<LiveSn
     let failure: unknown = null;
     try {
       // Inside the try: a pause that "failed" (a timeout, say) may still have stopped the guest.
-      if (!wasPaused) await driver.pause(domain);
+      // Where the save suspends the guest, it is the pause (the journal step still says "may be paused").
+      if (!wasPaused && !saveSuspends) await driver.pause(domain);
       await journal.done('live.pause');
       if (internalOnQemu) {
         await journal.intent('live.disks', { snapshot: req.snapshot, type: req.type, memory: 'snapshot-save' });

@@ -5,6 +5,7 @@ import type { Finding } from '../model/observed.js';
 import { domainKey } from './domain-key.js';
 import type { XlCfgDomain } from './xl-cfg-domain.js';
 import type { XlListRow, XlLongDomain } from './xl-list.js';
+import { transientState } from './xl-state-flags.js';
 import type { InventoryResult } from './inventory-result.js';
 import { skippedFinding, type SkipCause, type SkippedDomain } from '../model/skipped-domain.js';
 
@@ -20,8 +21,11 @@ function withNode(d: Disk): Disk {
  * Joins what xl reports about live domains with the xl.cfg files into the Xen inventory.
  * Pure: the caller ran `xl list -l`, `xl list` and read configDir.
  * - A live domain (domid ≠ 0) is running, or paused when its state column has `p`; one that is
- *   shutting down, crashed or dying (`s`, `c`, `d`), or missing from one of the two listings, is
- *   skipped with a finding, never reported as shut off.
+ *   shut down (any reason), crashed or dying, in a state column xensnap cannot read, or missing
+ *   from one of the two listings, is skipped with a finding, never reported as shut off; the
+ *   other domains are unaffected.
+ * - `instanceUuid` is the UUID of the running instance (`xl list -l`), which names libxl's lock
+ *   files, whether or not an xl.cfg fixes one.
  * - Identity: a live domain is matched to its xl.cfg by name (else by UUID). Only a `uuid` line
  *   makes the UUID the key; with none, or with no xl.cfg at all, xl's UUID is new at every
  *   start, so the key is `name-<name>` and `uuid` is null, in every state alike.
@@ -64,7 +68,8 @@ export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow
     if (cands.length > 1) skip(r.name, liveUuid, `several xl.cfg files name it (${cands.map((c) => c.file).join(', ')})`, 'config-conflict', k);
     else if (cfg && cfg.diagnostics.length) skip(r.name, liveUuid, `its xl.cfg has errors (${formatDiagnostic(cfg.diagnostics[0]!)})`, 'config-invalid', k);
     else if (!row) skip(r.name, liveUuid, `domid ${r.domid} is in "xl list -l" but not in "xl list"; state unknown`, 'state-unknown', k);
-    else if (/[scd]/.test(row.flags)) skip(r.name, liveUuid, `state ${row.flags} (shutting down, crashed or dying)`, 'state-transient', k);
+    else if (!row.state) skip(r.name, liveUuid, `xl list shows state ${row.flags}, which xensnap cannot read; state unknown`, 'state-unknown', k);
+    else if (transientState(row.state)) skip(r.name, liveUuid, `state ${row.flags} (${transientState(row.state)})`, 'state-transient', k);
     else if (r.problems.length) skip(r.name, liveUuid, `xl list -l: ${r.problems.join('; ')}`, 'config-invalid', { keyUuid: k.keyUuid });
     else if (cfg?.uuid && cfg.uuid !== liveUuid) skip(r.name, liveUuid, `running with uuid ${liveUuid} but ${cfg.file} fixes uuid ${cfg.uuid}; restart it to apply the config`, 'config-conflict', k);
     else {
@@ -79,9 +84,10 @@ export function mergeXenInventory(input: { long: XlLongDomain[]; rows: XlListRow
         key,
         uuid,
         name: r.name,
-        state: row.flags[2] === 'p' ? 'paused' : 'running',
+        state: row.state.paused ? 'paused' : 'running',
         disks: r.disks.map(withNode),
         domid: r.domid,
+        ...(liveUuid ? { instanceUuid: liveUuid } : {}),
         qmp: join(runDir, `qmp-libxl-${r.domid}`),
         ...(cfg ? { configFile: cfg.file } : {}),
       });

@@ -1,14 +1,21 @@
 import { BackendError } from '../errors.js';
 import type { Disk, DiskBackend } from '../model/domain.js';
+import { parseXlStateFlags, type XlStateFlags } from './xl-state-flags.js';
 
-/** One row of the plain `xl list` table. `flags` is the six-letter state column, e.g. `-b----`. */
+/**
+ * One row of the `xl list` table. `flags` is the six-letter state column as printed, e.g. `-b----`;
+ * `state` its reading, null for a column xl-state-flags.ts does not know (that domain is skipped,
+ * the rest of the host is not). `uuid` only from `xl list -v`.
+ */
 export interface XlListRow {
   name: string;
   domid: number;
   memMiB: number;
   vcpus: number;
   flags: string;
+  state: XlStateFlags | null;
   cpuTimeSec: number;
+  uuid?: string;
 }
 
 /**
@@ -23,7 +30,8 @@ export interface XlLongDomain {
   problems: string[];
 }
 
-const ROW_RE = /^(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+([-rbpscd]{6})\s+(\d+(?:\.\d+)?)\s*$/;
+// name, domid, mem, vcpus, state, time; `-v` adds the UUID, reason code and security label
+const ROW_RE = /^(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S{6})\s+(\d+(?:\.\d+)?)(?:\s+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s.*)?\s*$/;
 const BACKENDS: readonly DiskBackend[] = ['phy', 'tap', 'qdisk', 'standalone'];
 
 /**
@@ -37,7 +45,9 @@ export function parseXlListTable(stdout: string): XlListRow[] {
   return lines.slice(1).map((line) => {
     const m = ROW_RE.exec(line);
     if (!m) throw bad(`unexpected line ${JSON.stringify(line)}`);
-    return { name: m[1]!.trim(), domid: Number(m[2]), memMiB: Number(m[3]), vcpus: Number(m[4]), flags: m[5]!, cpuTimeSec: Number(m[6]) };
+    const row: XlListRow = { name: m[1]!.trim(), domid: Number(m[2]), memMiB: Number(m[3]), vcpus: Number(m[4]), flags: m[5]!, state: parseXlStateFlags(m[5]!), cpuTimeSec: Number(m[6]) };
+    if (m[7]) row.uuid = m[7];
+    return row;
   });
 }
 

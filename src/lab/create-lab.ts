@@ -16,7 +16,7 @@ export interface Lab {
 }
 
 /** Everything createLab makes directly in the lab directory (the marker lists them). */
-const LAB_ENTRIES = ['images', 'run', 'xen', 'policies', 'state', 'qemu-domains.yaml', 'config-qemu.yaml', 'config-xen.yaml', 'xl-world.json'];
+const LAB_ENTRIES = ['images', 'run', 'lib', 'xen', 'policies', 'state', 'qemu-domains.yaml', 'config-qemu.yaml', 'config-xen.yaml', 'xl-world.json'];
 
 const UUIDS = {
   web3: '3b9c1f0e-8d2a-4c61-9d1e-5a7f2c3b4d10',
@@ -59,7 +59,7 @@ export async function createLab(dirArg: string): Promise<Lab> {
   // the marker first: a lab that fails half-way can still be destroyed
   await writeLabMarker(dir, madeDir, LAB_ENTRIES);
   const img = join(dir, 'images');
-  for (const d of ['images', 'run', 'xen', 'policies']) await mkdir(join(dir, d), { recursive: true });
+  for (const d of ['images', 'run', 'lib', 'xen', 'policies']) await mkdir(join(dir, d), { recursive: true });
   await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
   await chmod(join(dir, 'state'), 0o700);
 
@@ -134,7 +134,7 @@ disk = [ 'format=vhd, vdev=xvda, access=rw, backendtype=tap, target=${q('legacy-
   const qemuConfig = join(dir, 'config-qemu.yaml');
   const xenConfig = join(dir, 'config-xen.yaml');
   await writeFile(qemuConfig, `${common}hypervisor: qemu\nqemu: { inventory: ${join(dir, 'qemu-domains.yaml')} }\n`);
-  await writeFile(xenConfig, `${common}hypervisor: xen\nxen: { configDir: ${join(dir, 'xen')}, runDir: ${join(dir, 'run')} }\n`);
+  await writeFile(xenConfig, `${common}hypervisor: xen\nxen: { configDir: ${join(dir, 'xen')}, runDir: ${join(dir, 'run')}, libDir: ${join(dir, 'lib')} }\n`);
   const xlState = join(dir, 'xl-world.json');
   await writeFile(xlState, JSON.stringify({ domains: [] }, null, 2) + '\n');
   return { dir, qemuConfig, xenConfig, xlState, qemuPid };

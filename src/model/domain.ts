@@ -28,6 +28,11 @@ export interface Domain {
   disks: Disk[];
   /** Xen domid while running/paused. */
   domid?: number;
+  /**
+   * Xen, running/paused: the UUID of this instance as `xl list -l` prints it. libxl names its
+   * userdata and lock files with it (`uuid` is null when no xl.cfg fixes one; this is new at every start).
+   */
+  instanceUuid?: string;
   /** QMP socket of the device model / standalone QEMU when known. */
   qmp?: string;
   /** xl.cfg the domain was read from (xen) when known. */

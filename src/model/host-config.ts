@@ -20,7 +20,8 @@ export interface HostConfig {
   stateDir: string;
   policyDir: string;
   hypervisor: 'xen' | 'qemu';
-  xen: { configDir: string; runDir: string };
+  /** `libDir`: libxl's XEN_LIB_DIR (its lock files); builds differ, default /var/lib/xen. */
+  xen: { configDir: string; runDir: string; libDir: string };
   qemu: { inventory: string | null };
   limits: Limits;
   resyncIntervalMs: number;

@@ -27,9 +27,28 @@ export function summarise(command: string, args?: object): string {
 }
 
 /**
+ * What must be held while a connection to a QEMU is open: under Xen, libxl's QMP lock
+ * (src/hypervisor/xen). `acquire` waits for it; the client releases it when the connection ends.
+ */
+export interface QmpGuard {
+  acquire(): Promise<{ release(): Promise<void> }>;
+}
+
+export interface QmpConnectOptions {
+  timeoutMs?: number;
+  /** Held for as long as a connection is open; with one, `letGo` may end the connection between commands. */
+  guard?: QmpGuard;
+}
+
+/**
  * One QMP session over a unix socket. After `connect` resolves the greeting was read and
  * capabilities were negotiated. Every reply is matched to its request by id; every failure
  * (QMP error, timeout, closed socket) rejects with a BackendError naming the command.
+ *
+ * With a guard the session can be short: `letGo` closes the connection and releases the guard
+ * while nothing is pending, and the next `execute` takes the guard and connects again (events sent
+ * while let go are not seen). Under Xen this is how a long block job is waited for without keeping
+ * libxl (xl unpause, xl save, xl list -l) out of the device model.
  */
 export class QmpClient extends EventEmitter {
   private buffer = '';
@@ -37,20 +56,74 @@ export class QmpClient extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private closed = false;
   private closeReason: string | null = null;
+  private socket: Socket | null = null;
+  private held: { release(): Promise<void> } | null = null;
+  private attaching: Promise<void> | null = null;
+  /** Resolves once the guard (if any) of the last connection was released. */
+  released: Promise<void> = Promise.resolve();
+  /** How many connections this session has opened (tests: short sessions). */
+  connections = 0;
 
   private constructor(
     readonly socketPath: string,
-    private readonly socket: Socket,
+    private readonly opts: QmpConnectOptions,
   ) {
     super();
   }
 
-  /** Connects, reads the greeting and sends `qmp_capabilities`. */
-  static connect(socketPath: string, opts: { timeoutMs?: number } = {}): Promise<QmpClient> {
-    const timeoutMs = opts.timeoutMs ?? 10_000;
+  /** Connects (under `opts.guard` when given), reads the greeting and sends `qmp_capabilities`. */
+  static async connect(socketPath: string, opts: QmpConnectOptions = {}): Promise<QmpClient> {
+    const client = new QmpClient(socketPath, opts);
+    await client.attach();
+    return client;
+  }
+
+  /** True when `letGo` can end the connection (a guarded session). */
+  get canLetGo(): boolean {
+    return this.opts.guard !== undefined;
+  }
+
+  /** Ends the connection and releases the guard until the next command; no-op without a guard or while a reply is awaited. */
+  async letGo(): Promise<void> {
+    if (!this.opts.guard || this.closed || !this.socket || this.pending.size || this.attaching) return;
+    const sock = this.socket;
+    this.socket = null;
+    sock.destroy();
+    await this.releaseHeld();
+  }
+
+  private async releaseHeld(): Promise<void> {
+    const h = this.held;
+    this.held = null;
+    if (h) {
+      this.released = h.release().catch(() => {});
+      await this.released;
+    }
+  }
+
+  private attach(): Promise<void> {
+    this.attaching ??= (async () => {
+      try {
+        if (this.opts.guard) this.held = await this.opts.guard.acquire();
+        try {
+          await this.openSocket(this.opts.timeoutMs ?? 10_000);
+          this.connections++;
+        } catch (err) {
+          await this.releaseHeld();
+          throw err;
+        }
+      } finally {
+        this.attaching = null;
+      }
+    })();
+    return this.attaching;
+  }
+
+  private openSocket(timeoutMs: number): Promise<void> {
+    const socketPath = this.socketPath;
     return new Promise((resolve, reject) => {
       const socket = createConnection(socketPath);
-      const client = new QmpClient(socketPath, socket);
+      this.buffer = '';
       let greeted = false;
       const fail = (why: string) => {
         clearTimeout(timer);
@@ -61,19 +134,20 @@ export class QmpClient extends EventEmitter {
       socket.setEncoding('utf8');
       socket.on('error', (err) => {
         if (!greeted) fail(err.message);
-        else client.shutdown(`socket error: ${err.message}`);
+        else if (this.socket === socket) this.shutdown(`socket error: ${err.message}`);
       });
       socket.on('close', () => {
         if (!greeted) fail('closed before the greeting');
-        else client.shutdown('closed');
+        else if (this.socket === socket) this.shutdown('closed');
       });
       socket.on('data', (chunk: string) => {
-        client.buffer += chunk;
+        if (greeted && this.socket !== socket) return;
+        this.buffer += chunk;
         if (!greeted) {
-          const nl = client.buffer.indexOf('\n');
+          const nl = this.buffer.indexOf('\n');
           if (nl < 0) return;
-          const line = client.buffer.slice(0, nl);
-          client.buffer = client.buffer.slice(nl + 1);
+          const line = this.buffer.slice(0, nl);
+          this.buffer = this.buffer.slice(nl + 1);
           let msg: unknown;
           try {
             msg = JSON.parse(line);
@@ -83,29 +157,36 @@ export class QmpClient extends EventEmitter {
           if (!msg || typeof msg !== 'object' || !('QMP' in msg)) return fail(`unexpected greeting: ${line.slice(0, 200)}`);
           greeted = true;
           clearTimeout(timer);
-          client
-            .execute('qmp_capabilities', undefined, { timeoutMs })
-            .then(() => resolve(client), (err: Error) => {
-              client.close();
+          this.socket = socket;
+          this.send('qmp_capabilities', undefined, timeoutMs).then(
+            () => resolve(),
+            (err: Error) => {
+              this.close();
               reject(err);
-            });
+            },
+          );
         }
-        client.drain();
+        this.drain();
       });
     });
   }
 
-  /** Runs one command; resolves with its `return` value. */
-  execute<T = unknown>(command: string, args?: object, opts: { timeoutMs?: number } = {}): Promise<T> {
+  /** Runs one command; resolves with its `return` value. A let-go session connects again first. */
+  async execute<T = unknown>(command: string, args?: object, opts: { timeoutMs?: number } = {}): Promise<T> {
+    if (!this.closed && !this.socket) await this.attach();
+    return this.send<T>(command, args, opts.timeoutMs);
+  }
+
+  private send<T>(command: string, args: object | undefined, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
     const summary = summarise(command, args);
-    if (this.closed) {
+    if (this.closed || !this.socket) {
       return Promise.reject(
         // Same words as for a request the close interrupted: which of the two happened is a race.
         new BackendError(`QMP connection to ${this.socketPath} ${this.closeReason ?? 'closed'} while waiting for ${command}`, { command: ['qmp', summary] }),
       );
     }
     const id = `xs-${this.nextId++}`;
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const socket = this.socket;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -113,7 +194,7 @@ export class QmpClient extends EventEmitter {
       }, timeoutMs);
       this.pending.set(id, { command, summary, resolve: resolve as (v: unknown) => void, reject, timer });
       const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
-      this.socket.write(`${JSON.stringify(msg)}\n`);
+      socket.write(`${JSON.stringify(msg)}\n`);
     });
   }
 
@@ -149,10 +230,10 @@ export class QmpClient extends EventEmitter {
     return this.closed;
   }
 
-  /** Closes the session; pending requests reject. */
+  /** Closes the session for good (releasing the guard); pending requests reject. */
   close(): void {
     this.shutdown('closed by xensnap');
-    this.socket.destroy();
+    this.socket?.destroy();
   }
 
   private drain(): void {
@@ -197,6 +278,7 @@ export class QmpClient extends EventEmitter {
       this.pending.delete(id);
       p.reject(new BackendError(`QMP connection to ${this.socketPath} ${why} while waiting for ${p.command}`, { command: ['qmp', p.summary] }));
     }
+    void this.releaseHeld();
     this.emit('close', why);
   }
 }

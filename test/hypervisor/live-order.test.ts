@@ -12,12 +12,13 @@ import { QmpClient } from '../../src/qmp/qmp-client.js';
 import { RecordingJournal, qdisk, testDomain } from '../util/image-refs.js';
 import { startAgent, type Agent } from '../guest-agent/standin.js';
 
-function doubles(events: string[], agent: Agent | null, opts: { memoryAfterDisks: boolean; failDisks?: boolean }) {
+function doubles(events: string[], agent: Agent | null, opts: { memoryAfterDisks: boolean; failDisks?: boolean; saveSuspends?: boolean }) {
   const note = async (what: string): Promise<void> => {
     events.push(agent ? `${what} [agent saw: ${(await agent.commands()).filter((c) => c.startsWith('guest-fsfreeze')).join(',') || '-'}]` : what);
   };
   const driver: HypervisorDriver = {
     kind: 'xen',
+    saveSuspends: opts.saveSuspends ?? false,
     memoryAfterDisks: opts.memoryAfterDisks,
     status: async () => 'running',
     pause: () => note('pause'),
@@ -149,4 +150,28 @@ test('an existing memory image of the same name is refused before the domain is 
     { name: 'BackendError', message: `memory image ${join(dir, domain.key, 's1.save')} already exists; snapshot s1 was taken before` },
   );
   assert.deepEqual(events, []);
+});
+
+test('xen (the save suspends the guest): freeze → save → disks → resume → thaw, no pause; a paused guest is refused before anything', async (t) => {
+  const agent = await startAgent(t);
+  const events: string[] = [];
+  const { driver, backend } = doubles(events, agent, { memoryAfterDisks: false, saveSuspends: true });
+  const domain = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'running');
+  const dir = await stateDir(t);
+  const journal = new RecordingJournal();
+  await takeLiveSnapshot({ domain, disks: domain.disks, snapshot: 's1', type: 'external', backend, driver, journal, stateDir: dir, quiesce: 'required', guestAgentSocket: agent.socket });
+  assert.deepEqual(events, [
+    'save [agent saw: guest-fsfreeze-freeze]',
+    'disks(paused) [agent saw: guest-fsfreeze-freeze]',
+    'resume [agent saw: guest-fsfreeze-freeze]',
+  ]);
+  assert.deepEqual(journal.lines.slice(0, 2), ['intent:live.pause', 'done:live.pause']); // recovery still knows it may be paused
+  events.length = 0;
+  const paused = testDomain([qdisk('xvda', '/srv/a.qcow2')], 'paused');
+  await assert.rejects(
+    takeLiveSnapshot({ domain: paused, disks: paused.disks, snapshot: 's2', type: 'external', backend, driver, journal: new RecordingJournal(), stateDir: dir, quiesce: 'off', guestAgentSocket: null }),
+    { name: 'BackendError', message: `domain ${paused.name} is paused: xl save must ask the guest to suspend, which a paused guest cannot acknowledge (libxl gives up after 60 s); unpause it for a snapshot with memory, or take a disk-only one` },
+  );
+  assert.deepEqual(events, []);
+  assert.deepEqual((await readdir(join(dir, paused.key))).sort(), ['s1.save']); // no s2.save was begun
 });

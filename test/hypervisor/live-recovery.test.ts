@@ -9,7 +9,7 @@ import { qdisk, testDomain } from '../util/image-refs.js';
 
 function driverIn(state: LiveState, calls: string[]): HypervisorDriver {
   return {
-    kind: 'qemu', memoryAfterDisks: true,
+    kind: 'qemu', memoryAfterDisks: true, saveSuspends: false,
     status: async () => state,
     pause: async () => void calls.push('pause'),
     resume: async () => void calls.push('resume'),

@@ -45,7 +45,7 @@ async function xenLab(t: TestContext, failures: unknown[] = []): Promise<XenLab>
   const world = await makeXlWorld(t, { domains: [{ domid: 7, state: '-b----', config }], nextDomid: 8, failures });
   const vm = await startLiveDomain(t, dir, paths, 64, join(runDir, 'qmp-libxl-7'));
   const domain: Domain = { ...vm.domain, name: 'web-1', uuid: UUID, key: UUID, domid: 7, disks: vm.domain.disks.map((d) => ({ ...d, backend: 'qdisk' })) };
-  const driver = new XenDriver({ xl: world.xl, runDir, lockDir: dir });
+  const driver = new XenDriver({ xl: world.xl, runDir, libDir: dir });
   const backend = new QdiskBackend({ connect: (d) => driver.qmp(d) });
   const refs = [join(dir, 'r0.raw'), join(dir, 'r1.raw')];
   for (const [i, r] of refs.entries()) {
@@ -103,7 +103,7 @@ test("xen: QMP sessions hold libxl's flock; a lock held elsewhere makes xensnap 
   const holder = spawn('flock', [lockFile, 'sleep', '30'], { stdio: 'ignore' });
   t.after(() => holder.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 200));
-  const waiting = new XenDriver({ xl: l.world.xl, runDir: l.runDir, lockDir: l.dir, lockTimeoutMs: 1000 });
+  const waiting = new XenDriver({ xl: l.world.xl, runDir: l.runDir, libDir: l.dir, lockTimeoutMs: 1000 });
   await assert.rejects(waiting.qmp(l.domain), new RegExp(`^BackendError: cannot take the lock ${lockFile}: still held by another process after 1000 ms`));
   holder.kill('SIGKILL');
 });

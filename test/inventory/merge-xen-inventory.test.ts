@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { mergeXenInventory } from '../../src/inventory/merge-xen-inventory.js';
 import { domainFromXlCfg } from '../../src/inventory/xl-cfg-domain.js';
 import type { XlListRow, XlLongDomain } from '../../src/inventory/xl-list.js';
+import { parseXlStateFlags } from '../../src/inventory/xl-state-flags.js';
 
 const U = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const long = (domid: number, name: string, uuid: string | null = U): XlLongDomain => ({ domid, name, uuid, disks: [], problems: [] });
-const row = (domid: number, name: string, flags = '-b----'): XlListRow => ({ name, domid, memMiB: 512, vcpus: 1, flags, cpuTimeSec: 1 });
+const row = (domid: number, name: string, flags = '-b----'): XlListRow => ({ name, domid, memMiB: 512, vcpus: 1, flags, state: parseXlStateFlags(flags), cpuTimeSec: 1 });
 const cfg = (file: string, text: string) => domainFromXlCfg(text, file);
 const merge = (l: XlLongDomain[], r: XlListRow[], c: ReturnType<typeof cfg>[] = []) => mergeXenInventory({ long: l, rows: r, configs: c, runDir: '/run/xen' });
 

@@ -62,7 +62,7 @@ async function withInventory(t: { after(fn: () => unknown): void }, text: string
     stateDir: join(dir, 'state'),
     policyDir: join(dir, 'policies'),
     hypervisor: 'qemu',
-    xen: { configDir: '/nonexistent', runDir: '/nonexistent' },
+    xen: { configDir: '/nonexistent', runDir: '/nonexistent', libDir: '/nonexistent' },
     qemu: { inventory: file },
     limits: DEFAULT_LIMITS,
     resyncIntervalMs: 900_000,

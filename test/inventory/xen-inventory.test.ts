@@ -19,7 +19,7 @@ function hostConfig(dir: string, over: Partial<HostConfig> = {}): HostConfig {
     stateDir: join(dir, 'state'),
     policyDir: join(dir, 'policies'),
     hypervisor: 'xen',
-    xen: { configDir: join(dir, 'xen'), runDir: join(dir, 'run') },
+    xen: { configDir: join(dir, 'xen'), runDir: join(dir, 'run'), libDir: dir },
     qemu: { inventory: null },
     limits: DEFAULT_LIMITS,
     resyncIntervalMs: 900_000,
@@ -112,6 +112,7 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       name: 'ghost',
       state: 'running',
       domid: 11,
+      instanceUuid: '11111111-2222-4333-8444-555555555555',
       qmp: join(run, 'qmp-libxl-11'),
       disks: [{ vdev: 'xvda', path: '/srv/img/ghost.vhd', format: 'vhd', backend: 'tap', readonly: false, cdrom: false }],
     },
@@ -129,6 +130,7 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       name: 'test-hvm',
       state: 'paused',
       domid: 7,
+      instanceUuid: HVM_UUID,
       qmp: join(run, 'qmp-libxl-7'),
       configFile: join(xen, 'test-hvm.cfg'),
       disks: [
@@ -142,17 +144,20 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       name: 'test-pv',
       state: 'running',
       domid: 3,
+      instanceUuid: PV_UUID,
       qmp: join(run, 'qmp-libxl-3'),
       configFile: join(xen, 'test-pv.cfg'),
       disks: [{ vdev: 'xvda', path: '/var/lib/xen/images/test-pv.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, node: 'xvda-raw' }],
     },
     {
-      // The uuid xl reports for web-2 changes at every start: the name is its identity.
+      // The uuid xl reports for web-2 changes at every start: the name is its identity; the
+      // instance's uuid still names libxl's lock files.
       key: 'name-web-2',
       uuid: null,
       name: 'web-2',
       state: 'running',
       domid: 9,
+      instanceUuid: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
       qmp: join(run, 'qmp-libxl-9'),
       configFile: join(xen, 'web-2.cfg'),
       disks: [
@@ -195,9 +200,26 @@ test('a domain that is shutting down is skipped, and its xl.cfg is not taken for
   const r = await loadInventory(hostConfig(w.dir), { probe: noProbe, xl: w.xl });
   assert.deepEqual(r, {
     domains: [],
-    findings: [{ kind: 'skipped', domain: { uuid: APP_UUID, name: 'app-1' }, message: 'domain app-1: state ---s-- (shutting down, crashed or dying); skipped' }],
-    skipped: [{ name: 'app-1', uuid: APP_UUID, key: APP_UUID, cause: 'state-transient', reason: 'state ---s-- (shutting down, crashed or dying)', disks: [] }],
+    findings: [{ kind: 'skipped', domain: { uuid: APP_UUID, name: 'app-1' }, message: 'domain app-1: state ---s-- (shut down (poweroff)); skipped' }],
+    skipped: [{ name: 'app-1', uuid: APP_UUID, key: APP_UUID, cause: 'state-transient', reason: 'state ---s-- (shut down (poweroff))', disks: [] }],
   });
+});
+
+test('one domain in a state xensnap cannot read, or shut down by its watchdog, is skipped; the rest of the host is listed', async (t) => {
+  const w = await makeXlWorld(t, {
+    domains: [
+      { domid: 4, state: '---sw-', config: { c_info: { name: 'wd-1', uuid: APP_UUID } } },
+      { domid: 5, state: '-b-?--', config: { c_info: { name: 'odd-1', uuid: PV_UUID } } },
+      { domid: 6, state: '-b----', config: { c_info: { name: 'ok-1', uuid: HVM_UUID } } },
+    ],
+  });
+  await mkdir(join(w.dir, 'xen'));
+  const r = await loadInventory(hostConfig(w.dir), { probe: noProbe, xl: w.xl });
+  assert.deepEqual(r.domains.map((d) => [d.name, d.state, d.instanceUuid]), [['ok-1', 'running', HVM_UUID]]);
+  assert.deepEqual(r.skipped.map((s) => [s.name, s.cause, s.reason]), [
+    ['wd-1', 'state-transient', 'state ---sw- (shut down (watchdog))'],
+    ['odd-1', 'state-unknown', 'xl list shows state -b-?--, which xensnap cannot read; state unknown'],
+  ]);
 });
 
 test('a running domain whose uuid differs from the one its xl.cfg fixes is skipped', async (t) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BackendError } from '../../src/errors.js';
 import { diskFromLibxl, parseXlListLong, parseXlListTable } from '../../src/inventory/xl-list.js';
+import type { XlStateFlags } from '../../src/inventory/xl-state-flags.js';
 import { FIXTURES } from './paths.js';
 
 const fixture = (n: string) => readFileSync(`${FIXTURES}/${n}`, 'utf8');
@@ -62,10 +63,19 @@ test('xl list table as xl prints it', () => {
     'Domain-0                                     0  2048     2     r-----    1234.5\n' +
     'web-1                                        3   512     1     -b----      12.0\n' +
     'db with space                               12  1024     4     --p---       0.3\n';
+  const st = (o: Partial<XlStateFlags>): XlStateFlags => ({ running: false, blocked: false, paused: false, shutdown: null, dying: false, ...o });
   assert.deepEqual(parseXlListTable(out), [
-    { name: 'Domain-0', domid: 0, memMiB: 2048, vcpus: 2, flags: 'r-----', cpuTimeSec: 1234.5 },
-    { name: 'web-1', domid: 3, memMiB: 512, vcpus: 1, flags: '-b----', cpuTimeSec: 12 },
-    { name: 'db with space', domid: 12, memMiB: 1024, vcpus: 4, flags: '--p---', cpuTimeSec: 0.3 },
+    { name: 'Domain-0', domid: 0, memMiB: 2048, vcpus: 2, flags: 'r-----', state: st({ running: true }), cpuTimeSec: 1234.5 },
+    { name: 'web-1', domid: 3, memMiB: 512, vcpus: 1, flags: '-b----', state: st({ blocked: true }), cpuTimeSec: 12 },
+    { name: 'db with space', domid: 12, memMiB: 1024, vcpus: 4, flags: '--p---', state: st({ paused: true }), cpuTimeSec: 0.3 },
+  ]);
+  // the fifth letter is the shutdown reason from "-rscwS", or "?"; a column xl cannot print is read as unknown, not a failure
+  const flags = ['---s--', '---sr-', '---ss-', '---sc-', '---sw-', '---sS-', '---s?-', '---scd', '-b--r-', 'rbpsz-'];
+  const rows = parseXlListTable(out + flags.map((f, i) => `dom-${i}                                       ${20 + i}   512     1     ${f}       1.0\n`).join(''));
+  assert.deepEqual(rows.slice(3).map((r) => [r.flags, r.state?.shutdown ?? (r.state ? 'none' : 'unreadable'), r.state?.dying ?? null]), [
+    ['---s--', 'poweroff', false], ['---sr-', 'reboot', false], ['---ss-', 'suspend', false], ['---sc-', 'crash', false],
+    ['---sw-', 'watchdog', false], ['---sS-', 'soft_reset', false], ['---s?-', 'unknown', false], ['---scd', 'crash', true],
+    ['-b--r-', 'unreadable', null], ['rbpsz-', 'unreadable', null],
   ]);
   assert.throws(() => parseXlListTable(''), /cannot read the output of xl list: no header line/);
   assert.throws(() => parseXlListTable(out + 'garbage\n'), /unexpected line "garbage"/);

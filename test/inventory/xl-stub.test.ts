@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BackendError } from '../../src/errors.js';
 import { parseXlListLong, parseXlListTable } from '../../src/inventory/xl-list.js';
@@ -36,6 +38,7 @@ test('xl stand-in: pause, unpause, save -p / -c / plain and restore change the w
   assert.ok((await readFile(save, 'latin1')).startsWith('Xen saved domain, xl format\n \0 \r'));
   await w.xl(['save', '-c', 'db-1', join(w.dir, 'db-1.save')]);
   assert.deepEqual(await flags(), ['web-1:5:--p---', 'db-1:6:-b----']);
+  await w.xl(['unpause', 'web-1']);
   await w.xl(['save', 'web-1', save]);
   assert.deepEqual(await flags(), ['db-1:6:-b----']);
   await w.xl(['restore', '-p', save]);
@@ -46,6 +49,7 @@ test('xl stand-in: pause, unpause, save -p / -c / plain and restore change the w
     ['unpause', '5'],
     ['save', '-p', 'web-1', save],
     ['save', '-c', 'db-1', join(w.dir, 'db-1.save')],
+    ['unpause', 'web-1'],
     ['save', 'web-1', save],
     ['restore', '-p', save],
     ['unpause', 'web-1'],
@@ -70,4 +74,69 @@ test('xl stand-in: injected failures (optionally per domain, a number of times) 
     { argv: ['pause', 'db-1'], exitCode: 0 },
     { argv: ['unpause', 'nope'], exitCode: 1 },
   ]);
+});
+
+test('xl stand-in follows Xen: pauses nest, unpausing a running domain fails, save -p of a paused guest times out as libxl does, -v prints UUIDs, a started domain always has one', async (t) => {
+  const noUuid = { domid: 9, state: '-b----', config: { c_info: { name: 'bare-1' } } };
+  const w = await makeXlWorld(t, { domains: [dom(5, 'web-1'), noUuid], host: { suspendTimeoutMs: 300 } });
+  const state = async (name: string) => (await w.world()).domains.find((d) => d.config.c_info.name === name)!.state;
+  await assert.rejects(w.xl(['unpause', 'web-1']), (e: unknown) => e instanceof BackendError && e.exitCode === 1 && e.stderr === 'libxl: error: libxl_domain.c:689:domain_unpause_done: Domain 5:Unpausing domain: Invalid argument\n');
+  await w.xl(['pause', 'web-1']);
+  await w.xl(['pause', 'web-1']);
+  await w.xl(['unpause', 'web-1']);
+  assert.equal(await state('web-1'), '--p---', 'two pauses need two unpauses');
+  const save = join(w.dir, 'web-1.save');
+  const t0 = Date.now();
+  await assert.rejects(w.xl(['save', '-p', 'web-1', save]), (e: unknown) =>
+    e instanceof BackendError && e.exitCode === 1 &&
+    e.stderr === `Saving to ${save} new xl format (info 0x3/0x0/1234)\nlibxl: error: libxl_dom_suspend.c:360:suspend_common_wait_guest_timeout: Domain 5:guest did not suspend, timed out\nFailed to save domain, resuming domain\n`);
+  assert.ok(Date.now() - t0 >= 300, 'libxl waits for the guest before giving up');
+  await w.xl(['unpause', 'web-1']);
+  const v = await w.xl(['list', '-v']);
+  const bare = (await w.world()).domains.find((d) => d.config.c_info.name === 'bare-1')! as unknown as { config: { c_info: { uuid: string } } };
+  assert.match(bare.config.c_info.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.equal(
+    v,
+    'Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID                            Reason-Code\tSecurity Label\n' +
+      'Domain-0                                     0  2048     2     r-----    1234.5 00000000-0000-0000-0000-000000000000        -                -\n' +
+      'web-1                                        5   256     2     -b----       0.0 00000005-0000-4000-8000-000000000000        -                -\n' +
+      `bare-1                                       9     0     1     -b----       0.0 ${bare.config.c_info.uuid}        -                -\n`,
+  );
+  assert.deepEqual(parseXlListTable(v).map((r) => [r.name, r.uuid]), [['Domain-0', '00000000-0000-0000-0000-000000000000'], ['web-1', '00000005-0000-4000-8000-000000000000'], ['bare-1', bare.config.c_info.uuid]]);
+  assert.equal(parseXlListLong(await w.xl(['list', '-l', 'bare-1']))[0]!.uuid, bare.config.c_info.uuid, 'list -l carries the same live UUID');
+});
+
+test('xl stand-in: for an HVM guest, list -l, unpause and save talk to the device model under libxl\'s QMP lock, and give up after the QMP timeout while someone holds it', async (t) => {
+  const dir = join((await makeXlWorld(t, { domains: [] })).dir, 'host');
+  await import('node:fs/promises').then((f) => f.mkdir(dir));
+  const hvm = { domid: 4, state: '-b----', config: { c_info: { type: 'hvm', name: 'win-1', uuid: '44444444-0000-4000-8000-000000000000' } } };
+  const w = await makeXlWorld(t, { domains: [hvm], host: { runDir: dir, libDir: dir, qmpTimeoutMs: 1500, suspendTimeoutMs: 300 } });
+  const seen: string[] = [];
+  const server = createServer((c) => {
+    c.setEncoding('utf8');
+    c.write('{"QMP": {"version": {}, "capabilities": []}}\n');
+    let buf = '';
+    c.on('data', (d: string) => {
+      buf += d;
+      for (let i; (i = buf.indexOf('\n')) >= 0; ) {
+        const m = JSON.parse(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        seen.push(m.execute);
+        c.write(JSON.stringify({ return: {}, id: m.id }) + '\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(join(dir, 'qmp-libxl-4'), r));
+  t.after(() => server.close());
+  await w.xl(['list', '-l', 'win-1']);
+  await w.xl(['pause', 'win-1']);
+  await w.xl(['unpause', 'win-1']);
+  assert.deepEqual(seen, ['qmp_capabilities', 'query-status', 'qmp_capabilities', 'query-status'], 'list -l and unpause each had a QMP session; pause has none');
+  const lock = join(dir, 'userdata-l.4.44444444-0000-4000-8000-000000000000.qmp-socket-lock');
+  const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
+  t.after(() => holder.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 200));
+  await assert.rejects(w.xl(['list', '-l', 'win-1']), (e: unknown) => e instanceof BackendError && e.exitCode === 1 && /Failed to grab lock for qmp-socket-lock: timeout after 1500 ms/.test(e.stderr));
+  holder.kill('SIGKILL');
+  await rm(lock, { force: true });
 });

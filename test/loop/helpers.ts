@@ -10,7 +10,7 @@ export function testConfig(over: Partial<HostConfig> = {}): HostConfig {
     stateDir: '/nonexistent/state',
     policyDir: '/nonexistent/policies',
     hypervisor: 'qemu',
-    xen: { configDir: '/etc/xen', runDir: '/var/run/xen' },
+    xen: { configDir: '/etc/xen', runDir: '/var/run/xen', libDir: '/var/lib/xen' },
     qemu: { inventory: null },
     limits: DEFAULT_LIMITS,
     resyncIntervalMs: 15 * 60_000,

@@ -23,6 +23,7 @@ export interface QemuDriverOptions {
  */
 export class QemuDriver implements HypervisorDriver {
   readonly kind = 'qemu' as const;
+  readonly saveSuspends = false;
   readonly memoryAfterDisks = true;
 
   constructor(private readonly opts: QemuDriverOptions = {}) {}
