@@ -54,7 +54,7 @@ export function parseXlListTable(stdout: string): XlListRow[] {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const flag = (v: unknown) => v === 1 || v === true || v === 'True';
 
-/** One libxl `device_disk` → Disk. Missing fields take libxl's defaults (readwrite 0, is_cdrom 0). */
+/** One libxl `device_disk` → Disk. Missing fields take libxl's defaults (readwrite 0, is_cdrom 0, direct_io_safe 0, discard_enable = readwrite). */
 export function diskFromLibxl(d: unknown, problems: string[]): Disk | null {
   if (!isObj(d) || typeof d.vdev !== 'string' || d.vdev === '') {
     problems.push(`a disk without vdev: ${JSON.stringify(d)}`);
@@ -67,7 +67,14 @@ export function diskFromLibxl(d: unknown, problems: string[]): Disk | null {
   }
   const path = typeof d.pdev_path === 'string' ? d.pdev_path : '';
   const format = typeof d.format === 'string' ? d.format : path === '' ? 'empty' : 'unknown';
-  return { vdev: d.vdev, path, format, backend, readonly: !flag(d.readwrite), cdrom: flag(d.is_cdrom) };
+  const disk: Disk = { vdev: d.vdev, path, format, backend, readonly: !flag(d.readwrite), cdrom: flag(d.is_cdrom) };
+  if (backend === 'qdisk' && !disk.cdrom) {
+    // libxl_disk.c: discard_enable defaults to readwrite; direct_io_safe to off. xen-block reads
+    // both from xenstore and opens the image with them (cache.direct + aio=native; discard=unmap).
+    const discard = d.discard_enable === undefined || d.discard_enable === 'default' ? !disk.readonly : flag(d.discard_enable);
+    disk.qdiskOptions = { directIo: flag(d.direct_io_safe), discard };
+  }
+  return disk;
 }
 
 /** Parses `xl list -l` JSON: `[{"domid": N, "config": {c_info: {name, uuid}, disks: [...]}}]`. */

@@ -14,6 +14,11 @@ export interface Disk {
   cdrom: boolean;
   /** QMP node name of the top (format) node when known (running domains, or configured). */
   node?: string;
+  /**
+   * Xen qdisk: how xen-block opened the image (libxl `direct_io_safe` → cache.direct + aio=native,
+   * `discard_enable` → discard=unmap); nodes xensnap adds keep them. Absent: not known.
+   */
+  qdiskOptions?: { directIo: boolean; discard: boolean };
 }
 
 /**

@@ -62,11 +62,12 @@ const live = (l: XenLab, snapshot: string, type: 'external' | 'internal' = 'exte
     stateDir: join(l.dir, 'state'), quiesce: 'off', guestAgentSocket: null,
   });
 
-test('xen live snapshot: xl pause, xl save -p, disk transaction on the device model, xl unpause', async (t) => {
+test('xen live snapshot: xl save -p (it suspends the guest; no xl pause), disk transaction on the device model under the lock, xl unpause', async (t) => {
   const l = await xenLab(t);
   const r = await live(l, 's1');
   const file = join(l.dir, 'state', UUID, 's1.save');
-  assert.deepEqual(await l.world.calls(), [['pause', 'web-1'], ['save', '-p', 'web-1', file], ['unpause', 'web-1']]);
+  // list -v: after taking libxl's lock, the instance is checked to be still domid 7 with its UUID
+  assert.deepEqual(await l.world.calls(), [['save', '-p', 'web-1', file], ['list', '-v', 'web-1'], ['unpause', 'web-1']]);
   assert.equal(r.memoryFile, file);
   assert.equal((await stat(file)).mode & 0o777, 0o600);
   assert.ok((await readFile(file, 'latin1')).startsWith('Xen saved domain, xl format\n'));
@@ -75,10 +76,12 @@ test('xen live snapshot: xl pause, xl save -p, disk transaction on the device mo
   assert.equal((await l.world.world()).domains[0]!.state, '-b----');
 });
 
-test('xen: a failed xl save leaves no memory file and no disk snapshot, and the domain is unpaused', async (t) => {
-  const l = await xenLab(t, [{ command: 'save', exitCode: 1, stderr: 'libxl: error: injected save failure\n' }]);
+test('xen: a failed xl save leaves no memory file and no disk snapshot, and the domain runs (xl resumed it)', async (t) => {
+  const l = await xenLab(t, [{ command: 'save', exitCode: 1, stderr: 'libxl: error: injected save failure\nFailed to save domain, resuming domain\n' }]);
   await assert.rejects(live(l, 's1'), /xl failed .*exit code: 1; stderr: libxl: error: injected save failure/);
-  assert.deepEqual((await l.world.calls()).map((c) => c[0]), ['pause', 'save', 'unpause']);
+  // xl resumed the guest itself: our unpause fails (Xen: EINVAL), the real state says it runs
+  assert.deepEqual((await l.world.calls()).map((c) => c[0]), ['save', 'unpause', 'list']);
+  assert.equal((await l.world.world()).domains[0]!.state, '-b----');
   assert.deepEqual(await readdir(join(l.dir, 'state', UUID)), []);
   assert.deepEqual((await readdir(l.dir)).filter((n) => n.includes('@')), []);
 });
@@ -86,7 +89,8 @@ test('xen: a failed xl save leaves no memory file and no disk snapshot, and the 
 test('xen: an xl unpause that fails once is retried', async (t) => {
   const l = await xenLab(t, [{ command: 'unpause', exitCode: 1, times: 1 }]);
   const r = await live(l, 's1');
-  assert.deepEqual((await l.world.calls()).map((c) => c[0]), ['pause', 'save', 'unpause', 'list', 'unpause'], 'after a failed unpause the real state is read, then the unpause retried');
+  assert.deepEqual((await l.world.calls()).map((c) => c.join(' ')), ['save', 'list -v', 'unpause', 'list', 'unpause'].map((c, i) => (i === 0 ? `save -p web-1 ${join(l.dir, 'state', UUID, 's1.save')}` : `${c} web-1`)), 'after a failed unpause the real state is read, then the unpause retried');
+  assert.equal((await l.world.world()).domains[0]!.state, '-b----');
   assert.equal(r.findings.length, 1);
   assert.match(r.findings[0]!.message, /^domain web-1: resume failed 1 time\(s\) before it worked/);
 });

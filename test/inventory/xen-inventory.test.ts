@@ -134,7 +134,7 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       qmp: join(run, 'qmp-libxl-7'),
       configFile: join(xen, 'test-hvm.cfg'),
       disks: [
-        { vdev: 'hda', path: '/var/lib/xen/images/test-hvm.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, node: 'hda-raw' },
+        { vdev: 'hda', path: '/var/lib/xen/images/test-hvm.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, qdiskOptions: { directIo: false, discard: true }, node: 'hda-raw' },
         { vdev: 'hdb', path: '/root/boot.iso', format: 'raw', backend: 'qdisk', readonly: true, cdrom: true },
       ],
     },
@@ -147,7 +147,7 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       instanceUuid: PV_UUID,
       qmp: join(run, 'qmp-libxl-3'),
       configFile: join(xen, 'test-pv.cfg'),
-      disks: [{ vdev: 'xvda', path: '/var/lib/xen/images/test-pv.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, node: 'xvda-raw' }],
+      disks: [{ vdev: 'xvda', path: '/var/lib/xen/images/test-pv.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, qdiskOptions: { directIo: false, discard: true }, node: 'xvda-raw' }],
     },
     {
       // The uuid xl reports for web-2 changes at every start: the name is its identity; the
@@ -161,9 +161,9 @@ test('xen inventory through the xl stand-in: running, paused and shut-off domain
       qmp: join(run, 'qmp-libxl-9'),
       configFile: join(xen, 'web-2.cfg'),
       disks: [
-        { vdev: 'xvda', path: '/srv/img/web-2.qcow2', format: 'qcow2', backend: 'qdisk', readonly: false, cdrom: false, node: 'xvda-qcow2' },
+        { vdev: 'xvda', path: '/srv/img/web-2.qcow2', format: 'qcow2', backend: 'qdisk', readonly: false, cdrom: false, qdiskOptions: { directIo: false, discard: true }, node: 'xvda-qcow2' },
         // no readwrite field: libxl's default 0, read-only; QEMU's driver for vhd is vpc
-        { vdev: 'xvdb', path: '/srv/img/web-2-old.vhd', format: 'vhd', backend: 'qdisk', readonly: true, cdrom: false, node: 'xvdb-vpc' },
+        { vdev: 'xvdb', path: '/srv/img/web-2-old.vhd', format: 'vhd', backend: 'qdisk', readonly: true, cdrom: false, qdiskOptions: { directIo: false, discard: false }, node: 'xvdb-vpc' },
       ],
     },
   ]);

@@ -12,8 +12,14 @@ test('libxl JSON basic-pv: the raw image file on qdisk, read-write', () => {
   const cfg = JSON.parse(fixture('libxl-config-basic-pv.json'));
   const problems: string[] = [];
   assert.deepEqual(cfg.disks.map((d: unknown) => diskFromLibxl(d, problems)), [
-    { vdev: 'xvda', path: '/var/lib/xen/images/test-pv.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false },
+    { vdev: 'xvda', path: '/var/lib/xen/images/test-pv.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, qdiskOptions: { directIo: false, discard: true } },
   ]);
+  // libxl's settings for xen-block: direct_io_safe and discard_enable (a defbool; "default" follows readwrite)
+  const opts = (extra: object) => diskFromLibxl({ vdev: 'xvdb', pdev_path: '/srv/b.qcow2', backend: 'qdisk', format: 'qcow2', readwrite: 1, ...extra }, problems)!.qdiskOptions;
+  assert.deepEqual(opts({ direct_io_safe: true, discard_enable: 'False' }), { directIo: true, discard: false });
+  assert.deepEqual(opts({ direct_io_safe: 'True', discard_enable: 'default' }), { directIo: true, discard: true });
+  assert.deepEqual(opts({ readwrite: 0 }), { directIo: false, discard: false });
+  assert.equal(diskFromLibxl({ vdev: 'xvdc', pdev_path: '/srv/c.vhd', backend: 'tap', format: 'vhd', readwrite: 1 }, problems)!.qdiskOptions, undefined);
   assert.deepEqual(problems, []);
 });
 
@@ -21,7 +27,7 @@ test('libxl JSON moredevs-hvm: the CD-ROM has no readwrite field, so it is read-
   const cfg = JSON.parse(fixture('libxl-config-moredevs-hvm.json'));
   const problems: string[] = [];
   assert.deepEqual(cfg.disks.map((d: unknown) => diskFromLibxl(d, problems)), [
-    { vdev: 'hda', path: '/var/lib/xen/images/test-hvm.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false },
+    { vdev: 'hda', path: '/var/lib/xen/images/test-hvm.img', format: 'raw', backend: 'qdisk', readonly: false, cdrom: false, qdiskOptions: { directIo: false, discard: true } },
     { vdev: 'hdb', path: '/root/boot.iso', format: 'raw', backend: 'qdisk', readonly: true, cdrom: true },
   ]);
   assert.deepEqual(problems, []);

@@ -17,6 +17,11 @@ export interface BlockNode {
   parents: string[];
   /** True when a device (block backend) uses this node as its root. */
   attached: boolean;
+  /** Cache mode as QEMU reports it (O_DIRECT, flushes ignored). */
+  cacheDirect: boolean;
+  cacheNoFlush: boolean;
+  /** `detect-zeroes`: off, on or unmap. */
+  detectZeroes: string;
 }
 
 /** The named-node graph of a QEMU at one moment; every child name refers to a node in `nodes`. */
@@ -29,6 +34,8 @@ interface NamedNode {
   drv: string;
   file: string;
   ro: boolean;
+  cache?: { direct?: boolean; 'no-flush'?: boolean };
+  detect_zeroes?: string;
   image?: { 'virtual-size'?: number; snapshots?: Array<{ name: string }> };
 }
 interface DebugGraph {
@@ -53,6 +60,9 @@ export async function readBlockGraph(client: QmpClient): Promise<BlockGraph> {
       backing: null,
       parents: [],
       attached: false,
+      cacheDirect: n.cache?.direct ?? false,
+      cacheNoFlush: n.cache?.['no-flush'] ?? false,
+      detectZeroes: n.detect_zeroes ?? 'off',
     });
   }
   const byId = new Map(dbg.nodes.map((n) => [n.id, n]));

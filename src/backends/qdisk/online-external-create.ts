@@ -12,7 +12,8 @@ import { stepLabel } from '../../journal/step-names.js';
 import type { OnlineCreateDetail, OnlineCreateStepName, QdiskOnlineStep } from './online-steps.js';
 import { findTop, readBlockGraph, type BlockNode } from './node-graph.js';
 import { pathExists, undoDisk, type DiskWork } from './online-external-undo.js';
-import { swapFileNode, type FileLocking } from './online-file-swap.js';
+import { swapFileNode } from './online-file-swap.js';
+import { guestNodeSettings, type FileLocking } from './node-settings.js';
 import { verifyBacking } from './online-image-info.js';
 
 /** Options of the online operations; the hooks exist so tests can inject real QEMU-side faults. */
@@ -63,7 +64,7 @@ export async function createExternalOnline(
     if (await pathExists(newPath)) throw new BackendError(`disk ${disk.vdev}: ${newPath} exists (left by an interrupted create; recovery must remove it)`);
     const id = randomBytes(3).toString('hex');
     work.push({
-      vdev: disk.vdev, backend: disk.backend, leaf: disk.path, frozen, newPath, top, origFile: top.file, locking,
+      vdev: disk.vdev, backend: disk.backend, leaf: disk.path, frozen, newPath, top, origFile: top.file, settings: guestNodeSettings(graph, top, locking, disk),
       names: { tmp: `xs${id}-tmp`, frozenFile: `xs${id}-frz`, overlayFile: `xs${id}-ovf`, overlay: `xs${id}-ov`, undoTmp: `xs${id}-utmp` },
       reached: new Set(),
     });
@@ -122,15 +123,15 @@ async function prepareDisk(client: QmpClient, w: DiskWork, step: StepFn): Promis
     await fsyncDir(dirname(w.leaf));
   });
   await step(w, 'swap-file-node', { oldFileNode: w.origFile, newFileNode: w.names.frozenFile, tmpNode: w.names.tmp }, () =>
-    swapFileNode(client, w.top, w.frozen, { tmp: w.names.tmp, newFile: w.names.frozenFile }, w.locking),
+    swapFileNode(client, w.top, w.frozen, { tmp: w.names.tmp, newFile: w.names.frozenFile }, w.settings),
   );
   await step(w, 'rename-overlay', {}, async () => {
     await rename(w.newPath, w.leaf);
     await fsyncDir(dirname(w.leaf));
   });
   await step(w, 'add-overlay-nodes', { overlayNode: w.names.overlay, overlayFileNode: w.names.overlayFile }, async () => {
-    await client.execute('blockdev-add', { driver: 'file', 'node-name': w.names.overlayFile, filename: w.leaf, locking: w.locking });
-    await client.execute('blockdev-add', { driver: 'qcow2', 'node-name': w.names.overlay, file: w.names.overlayFile, backing: null });
+    await client.execute('blockdev-add', { driver: 'file', 'node-name': w.names.overlayFile, filename: w.leaf, ...w.settings.file });
+    await client.execute('blockdev-add', { driver: 'qcow2', 'node-name': w.names.overlay, file: w.names.overlayFile, backing: null, ...w.settings.format });
   });
 }
 

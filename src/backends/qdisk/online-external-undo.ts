@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import { imagePathOf, readBlockGraph, type BlockNode } from './node-graph.js';
-import { swapFileNode, type FileLocking } from './online-file-swap.js';
+import { swapFileNode } from './online-file-swap.js';
+import type { NodeSettings } from './node-settings.js';
 
 /** One disk of an online external create in progress; `reached` names the steps that were started. */
 export interface DiskWork {
@@ -14,7 +15,8 @@ export interface DiskWork {
   newPath: string;
   top: BlockNode;
   origFile: string;
-  locking: FileLocking;
+  /** The guest's disk settings, for every node added (node-settings.ts). */
+  settings: NodeSettings;
   names: { tmp: string; frozenFile: string; overlayFile: string; overlay: string; undoTmp: string };
   reached: Set<string>;
 }
@@ -83,7 +85,7 @@ async function undoWithQmp(client: QmpClient, w: DiskWork): Promise<string[]> {
     const top = nodes.get(w.top.name);
     if (top && imagePathOf({ nodes }, top) !== w.leaf) {
       await attempt(`move node ${w.top.name} back onto ${w.leaf}`, () =>
-        swapFileNode(client, top, w.leaf, { tmp: w.names.undoTmp, newFile: w.origFile }, w.locking),
+        swapFileNode(client, top, w.leaf, { tmp: w.names.undoTmp, newFile: w.origFile }, w.settings),
       );
     }
     const after = await live();

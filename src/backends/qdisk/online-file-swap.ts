@@ -1,8 +1,8 @@
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import type { BlockNode } from './node-graph.js';
+import { lockless, type NodeSettings } from './node-settings.js';
 
-/** File locking for file nodes we add: `auto` for standalone QEMU, `off` under Xen (qdisk's choice). */
-export type FileLocking = 'auto' | 'off';
+export type { FileLocking } from './node-settings.js';
 
 /** The options `blockdev-reopen` needs to keep a format node as it is except for its file child. */
 function reopenOptions(node: BlockNode, file: string): Record<string, unknown> {
@@ -16,17 +16,18 @@ function reopenOptions(node: BlockNode, file: string): Record<string, unknown> {
  * Moves format node `node` (currently on file node `node.file`) onto a new file node `newFile`
  * opened at `path`. Two hops (LIVE-EXTERNAL step 3): a lock-less temporary node first, because
  * the old and new file nodes name the same inode and would otherwise fight over its locks.
- * On return `oldFile` is deleted and `newFile` is `node`'s file child.
+ * On return `oldFile` is deleted and `newFile` is `node`'s file child. Both new nodes carry the
+ * guest's disk settings (node-settings.ts).
  */
 export async function swapFileNode(
   client: QmpClient,
   node: BlockNode,
   path: string,
   names: { tmp: string; newFile: string },
-  locking: FileLocking,
+  settings: NodeSettings,
 ): Promise<void> {
   const oldFile = node.file;
-  await client.execute('blockdev-add', { driver: 'file', 'node-name': names.tmp, filename: path, locking: 'off' });
+  await client.execute('blockdev-add', { driver: 'file', 'node-name': names.tmp, filename: path, ...lockless(settings) });
   try {
     await client.execute('blockdev-reopen', { options: [reopenOptions(node, names.tmp)] });
   } catch (err) {
@@ -35,7 +36,7 @@ export async function swapFileNode(
   }
   // From here the node sits on the temporary node; keep going, or undo recovers from the graph.
   if (oldFile) await client.execute('blockdev-del', { 'node-name': oldFile });
-  await client.execute('blockdev-add', { driver: 'file', 'node-name': names.newFile, filename: path, locking });
+  await client.execute('blockdev-add', { driver: 'file', 'node-name': names.newFile, filename: path, ...settings.file });
   await client.execute('blockdev-reopen', { options: [reopenOptions(node, names.newFile)] });
   await client.execute('blockdev-del', { 'node-name': names.tmp });
 }

@@ -1,3 +1,4 @@
+import { guestNodeSettings } from './node-settings.js';
 import { BackendError } from '../../errors.js';
 import type { Domain } from '../../model/domain.js';
 import type { SnapshotDiskRecord } from '../../model/snapshot.js';
@@ -153,7 +154,8 @@ async function rollbackExternal(
       }
       const work: DiskWork = {
         vdev, backend: 'qdisk', leaf: str(d, 'leaf'), frozen: str(d, 'frozen'), newPath: str(d, 'newPath'), top,
-        origFile: typeof d.oldFileNode === 'string' ? d.oldFileNode : (top.file ?? `${top.name}-file`), locking,
+        origFile: typeof d.oldFileNode === 'string' ? d.oldFileNode : (top.file ?? `${top.name}-file`),
+        settings: guestNodeSettings(graph, top, locking, req.domain.disks.find((x) => x.vdev === vdev)),
         names: {
           tmp: String(d.tmpNode ?? ''), frozenFile: String(d.newFileNode ?? ''), overlayFile: String(d.overlayFileNode ?? ''),
           overlay: String(d.overlayNode ?? ''), undoTmp: `xsr${Date.now().toString(16).slice(-5)}-utmp`,

@@ -107,7 +107,7 @@ test('QEMU killed between the leaf switch and the transaction: a restart from th
     (err: Error) => {
       assert.equal(
         err.message,
-        `QMP connection to ${c.socketPath} closed while waiting for blockdev-add (command: qmp blockdev-add {"driver":"file","node-name":"${err.message.match(/"node-name":"(xs[0-9a-f]{6}-ovf)"/)?.[1]}","filename":"${disks[1]!.path}","locking":"auto"}); undo left problems: ` +
+        `QMP connection to ${c.socketPath} closed while waiting for blockdev-add (command: qmp blockdev-add {"driver":"file","node-name":"${err.message.match(/"node-name":"(xs[0-9a-f]{6}-ovf)"/)?.[1]}","filename":"${disks[1]!.path}","cache":{"direct":false,"no-flush":false},"locking":"auto"}); undo left problems: ` +
           'xvdb: QMP connection lost, nothing undone (steps started: create-overlay, link-frozen, swap-file-node, rename-overlay, add-overlay-nodes); recovery must finish from the journal; ' +
           'xvda: QMP connection lost, nothing undone (steps started: create-overlay, link-frozen, swap-file-node, rename-overlay, add-overlay-nodes); recovery must finish from the journal',
       );
