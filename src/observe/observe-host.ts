@@ -6,7 +6,8 @@ import { qmpLiveProbe } from '../hypervisor/qemu/qmp-live-probe.js';
 import { observe } from './observe.js';
 import { qmpImageReader } from './qmp-image-reader.js';
 import { nativeImageReader } from './native-image-reader.js';
-import { QmpClient } from '../qmp/qmp-client.js';
+import type { QmpClient } from '../qmp/qmp-client.js';
+import { hostDriver } from '../hypervisor/host-driver.js';
 import { readDomainRecords } from '../state/index.js';
 import { UserInputError } from '../errors.js';
 import { attachCapacity } from './free-space.js';
@@ -42,6 +43,8 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = [], 
     skipped = skipped.filter((s) => onlyNames.includes(s.name));
   }
   const memory = new Map<string, number>();
+  // every QMP connection goes through the driver: under Xen, libxl's lock for that domain
+  const driver = hostDriver(config);
   const observed = await observe(domains, {
     reader: nativeImageReader,
     records: { read: (key) => readDomainRecords(config.stateDir, key) },
@@ -50,7 +53,7 @@ export async function observeHost(config: HostConfig, onlyNames: string[] = [], 
     live: async (domain) => {
       // only qdisk disks are read through QEMU: a tap-only Xen domain may have no device model
       if (!domain.qmp || !domain.disks.some((d) => d.backend === 'qdisk' || d.backend === 'standalone')) return null;
-      const client = await QmpClient.connect(domain.qmp, { timeoutMs: 5000 });
+      const client = await driver.qmp(domain);
       try {
         const mem = await guestMemoryBytes(client);
         if (mem !== null) memory.set(domain.key, mem);

@@ -26,6 +26,11 @@ export interface JobOptions {
  * Starts a job with `start` (a command that must be given `auto-dismiss: false` so the job stays
  * visible until we read its error), waits until it is `concluded`, dismisses it and throws a
  * BackendError carrying `query-jobs[].error` when it failed.
+ *
+ * On a guarded session (Xen: libxl's QMP lock) the wait is in short sessions: after the start the
+ * connection is let go, and each poll connects, reads `query-jobs` and lets go again (a job runs
+ * on without a client; `auto-dismiss: false` keeps its outcome until we read it), so libxl can
+ * use the device model meanwhile. Polls back off from `pollMs` to 1 s.
  */
 export async function runJob(client: QmpClient, jobId: string, start: () => Promise<unknown>, opts: JobOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 3_600_000;
@@ -52,6 +57,7 @@ export async function runJob(client: QmpClient, jobId: string, start: () => Prom
   async function waitConcluded(): Promise<void> {
     await start();
     let completed = false;
+    let interval = pollMs;
     for (;;) {
       const job = await findJob(client, jobId);
       opts.progress?.(job['current-progress'], job['total-progress']);
@@ -72,6 +78,12 @@ export async function runJob(client: QmpClient, jobId: string, start: () => Prom
         throw new BackendError(`QEMU job ${jobId} (${job.type}) did not finish within ${timeoutMs} ms (status ${job.status})`, {
           command: ['qmp', 'query-jobs', jobId],
         });
+      }
+      if (client.canLetGo) {
+        await client.letGo();
+        await new Promise((r) => setTimeout(r, interval));
+        interval = Math.min(1000, interval * 2);
+        continue;
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pollMs);

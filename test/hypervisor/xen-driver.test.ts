@@ -101,7 +101,7 @@ test("xen: QMP sessions hold libxl's flock; a lock held elsewhere makes xensnap 
   const c = await l.driver.qmp(l.domain);
   await assert.rejects(exec('flock', ['--nonblock', lockFile, 'true']), (e: { code?: number }) => e.code === 1);
   c.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await c.released;
   await exec('flock', ['--nonblock', lockFile, 'true']);
   // Another holder (libxl, say) keeps the lock: xensnap waits lockTimeoutMs, then fails clearly.
   const holder = spawn('flock', [lockFile, 'sleep', '30'], { stdio: 'ignore' });
@@ -110,6 +110,27 @@ test("xen: QMP sessions hold libxl's flock; a lock held elsewhere makes xensnap 
   const waiting = new XenDriver({ xl: l.world.xl, runDir: l.runDir, libDir: l.dir, lockTimeoutMs: 1000 });
   await assert.rejects(waiting.qmp(l.domain), new RegExp(`^BackendError: cannot take the lock ${lockFile}: still held by another process after 1000 ms`));
   holder.kill('SIGKILL');
+});
+
+test('xen: the lock is named by the running instance (xl list -l), also for a domain without a uuid line; a restarted domain is not addressed through its old domid', async (t) => {
+  const l = await xenLab(t);
+  // keyed by name, no fixed uuid: libxl's lock still carries the live UUID
+  const bare: Domain = { ...l.domain, uuid: null, key: 'name-web-1', instanceUuid: UUID };
+  const c = await l.driver.qmp(bare);
+  assert.equal(typeof (await c.execute<{ status: string }>('query-status')).status, 'string');
+  await assert.rejects(exec('flock', ['--nonblock', join(l.dir, `userdata-l.7.${UUID}.qmp-socket-lock`), 'true']), (e: { code?: number }) => e.code === 1);
+  c.close();
+  await c.released;
+  await assert.rejects(l.driver.qmp({ ...bare, instanceUuid: undefined } as Domain), {
+    name: 'BackendError',
+    message: 'domain "web-1" has no domid or instance UUID: it is not running, so it has no device model',
+  });
+  const other = '22222222-0000-4000-8000-000000000000';
+  await assert.rejects(l.driver.qmp({ ...bare, instanceUuid: other }), {
+    name: 'BackendError',
+    message: `domain "web-1" is no longer instance 7/${other} (xl list -v: 7/${UUID}); read the inventory again`,
+  });
+  await stat(join(l.dir, `userdata-l.7.${other}.qmp-socket-lock`)).then(() => assert.fail('the lock file of a refused session must be gone'), () => {});
 });
 
 for (const type of ['external', 'internal'] as const) {

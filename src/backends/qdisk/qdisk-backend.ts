@@ -10,6 +10,7 @@ import { createExternalOnline, type OnlineOptions } from './online-external-crea
 import { createInternalOnline } from './online-internal.js';
 import { recoverQdisk } from './online-recover.js';
 import { qdiskRefusal } from './qdisk-refusal.js';
+import { assertNoEmulatedDrive, assertQemuOffers, ONLINE_DELETE, ONLINE_EXTERNAL_CREATE, ONLINE_INTERNAL_CREATE } from './qemu-contact.js';
 
 /** How the qdisk backend reaches a live domain's QEMU, and how it adds nodes there. */
 export interface QdiskBackendOptions {
@@ -43,7 +44,8 @@ export class QdiskBackend implements RecoverableBackend {
       await assertNoLiveQemu(req.domain);
       return createOffline(req, journal);
     }
-    return this.withClient(req.domain, (client) =>
+    const needs = req.type === 'internal' ? ONLINE_INTERNAL_CREATE : ONLINE_EXTERNAL_CREATE;
+    return this.withClient(req.domain, { what: `take ${req.type} snapshot ${req.snapshot} of domain ${req.domain.name}`, needs, disks: req.disks }, (client) =>
       req.type === 'internal'
         ? createInternalOnline(client, req.disks, req.snapshot, journal, progress)
         : createExternalOnline(client, req.disks, req.snapshot, journal, progress, this.opts.online),
@@ -56,7 +58,8 @@ export class QdiskBackend implements RecoverableBackend {
       await assertNoLiveQemu(req.domain);
       return deleteOffline(req, journal, progress);
     }
-    return this.withClient(req.domain, (client) => deleteQdiskSnapshot(req, { domain: req.domain, client, journal, ...(progress ? { progress } : {}) }));
+    const what = { what: `delete snapshot ${req.snapshot} of domain ${req.domain.name}`, needs: ONLINE_DELETE, disks: req.domain.disks.filter((d) => req.disks.some((r) => r.vdev === d.vdev)) };
+    return this.withClient(req.domain, what, (client) => deleteQdiskSnapshot(req, { domain: req.domain, client, journal, ...(progress ? { progress } : {}) }));
   }
 
   /** Finishes (deletes) or rolls back (creates) an operation a crash interrupted; see online-recover.ts. */
@@ -65,9 +68,12 @@ export class QdiskBackend implements RecoverableBackend {
     return recoverQdisk(req, this.opts.connect, this.opts.online?.locking);
   }
 
-  private async withClient<T>(domain: Domain, fn: (client: QmpClient) => Promise<T>): Promise<T> {
+  /** A session with first-contact checks: the QEMU offers every command `needs`, no emulated drive shares a disk. */
+  private async withClient<T>(domain: Domain, check: { what: string; needs: readonly string[]; disks: Disk[] }, fn: (client: QmpClient) => Promise<T>): Promise<T> {
     const client = await this.opts.connect(domain);
     try {
+      await assertQemuOffers(client, check.what, check.needs);
+      await assertNoEmulatedDrive(client, check.disks);
       return await fn(client);
     } finally {
       client.close();

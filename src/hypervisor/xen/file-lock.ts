@@ -26,7 +26,7 @@ export async function acquireFileLock(file: string, timeoutMs: number): Promise<
       throw new BackendError(`cannot open the lock file ${file}: ${err.message}`, { command: ['open', file] });
     });
     try {
-      await flockExclusive(fh, file, Math.max(0, deadline - Date.now()));
+      await flockExclusive(fh, file, Math.max(0, deadline - Date.now()), timeoutMs);
       const mine = await fh.stat();
       const now = await stat(file).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return null;
@@ -50,7 +50,7 @@ export async function acquireFileLock(file: string, timeoutMs: number): Promise<
 }
 
 /** flock(LOCK_EX) on `fh`, waiting at most `waitMs` (flock(1) counts whole seconds, at least 1). */
-function flockExclusive(fh: FileHandle, file: string, waitMs: number): Promise<void> {
+function flockExclusive(fh: FileHandle, file: string, waitMs: number, timeoutMs: number): Promise<void> {
   const args = ['--exclusive', '--wait', String(Math.max(1, Math.ceil(waitMs / 1000))), '3'];
   return new Promise((resolve, reject) => {
     const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'pipe', fh.fd] });
@@ -59,7 +59,7 @@ function flockExclusive(fh: FileHandle, file: string, waitMs: number): Promise<v
     child.once('error', (err) => reject(new BackendError(`cannot take the lock ${file}: ${err.message}`, { command: ['flock', ...args] })));
     child.once('close', (code, signal) => {
       if (code === 0) return resolve();
-      const why = code === 1 ? `still held by another process after ${waitMs} ms` : `flock ended (${signal ?? code})`;
+      const why = code === 1 ? `still held by another process after ${timeoutMs} ms` : `flock ended (${signal ?? code})`;
       reject(new BackendError(`cannot take the lock ${file}: ${why}`, { command: ['flock', ...args], exitCode: code, stderr }));
     });
   });
