@@ -84,6 +84,15 @@ export async function readBlockGraph(client: QmpClient): Promise<BlockGraph> {
   return { nodes };
 }
 
+/**
+ * A node QEMU named itself (`#blockNNN`): a child opened inline with its parent, as xen-block opens
+ * the file node of every qdisk disk. blockdev-del cannot remove it and blockdev-add cannot reuse the
+ * name; QEMU frees it when its last parent lets go.
+ */
+export function isImplicitNode(name: string): boolean {
+  return name.startsWith('#');
+}
+
 /** The image file a format node reads: its file child's filename (refreshed by QEMU on reopen). */
 export function imagePathOf(graph: BlockGraph, node: BlockNode): string {
   const file = node.file ? graph.nodes.get(node.file) : undefined;

@@ -10,7 +10,7 @@ import { fsyncDir } from '../../util/atomic-file.js';
 import type { OwnedStepJournal, Progress } from '../backend.js';
 import { stepLabel } from '../../journal/step-names.js';
 import type { QdiskOnlineStep } from './online-steps.js';
-import { chainOf, findTop, imagePathOf, readBlockGraph, type BlockGraph, type BlockNode } from './node-graph.js';
+import { chainOf, findTop, imagePathOf, isImplicitNode, readBlockGraph, type BlockGraph, type BlockNode } from './node-graph.js';
 import { pathExists } from './online-external-undo.js';
 import { verifyBacking } from './online-image-info.js';
 
@@ -92,7 +92,9 @@ export async function dropDanglingNodes(client: QmpClient, vdev: string, frozen:
   }
   for (const n of formats) await client.execute('blockdev-del', { 'node-name': n.name });
   for (const n of files) {
-    const parents = (await readBlockGraph(client)).nodes.get(n.name)?.parents ?? [];
+    const now = (await readBlockGraph(client)).nodes.get(n.name);
+    if (!now) continue; // an implicit file node went with its format node
+    const parents = now.parents;
     if (parents.length) throw new BackendError(`disk ${vdev}: ${frozen} is open in QEMU as file node ${n.name}, still used by ${parents.join(', ')}`);
     await client.execute('blockdev-del', { 'node-name': n.name });
   }
@@ -120,7 +122,7 @@ async function merge(client: QmpClient, at: MergePoint, frozen: string, journal:
   const drop = [f.name, ...(f.file ? [f.file] : [])];
   await journal.intent('qdisk-online.drop-nodes', { vdev: disk.vdev, nodes: drop });
   for (const n of drop) {
-    if (after.nodes.has(n)) await client.execute('blockdev-del', { 'node-name': n });
+    if (after.nodes.has(n) && !isImplicitNode(n)) await client.execute('blockdev-del', { 'node-name': n });
   }
   await journal.done('qdisk-online.drop-nodes');
 }

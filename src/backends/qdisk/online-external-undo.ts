@@ -2,7 +2,7 @@ import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import { fsyncDir } from '../../util/atomic-file.js';
-import { imagePathOf, readBlockGraph, type BlockNode } from './node-graph.js';
+import { imagePathOf, isImplicitNode, readBlockGraph, type BlockNode } from './node-graph.js';
 import { swapFileNode } from './online-file-swap.js';
 import type { NodeSettings } from './node-settings.js';
 
@@ -85,7 +85,8 @@ async function undoWithQmp(client: QmpClient, w: DiskWork): Promise<string[]> {
     const top = nodes.get(w.top.name);
     if (top && imagePathOf({ nodes }, top) !== w.leaf) {
       await attempt(`move node ${w.top.name} back onto ${w.leaf}`, () =>
-        swapFileNode(client, top, w.leaf, { tmp: w.names.undoTmp, newFile: w.origFile }, w.settings),
+        // xen-block's file node had a name QEMU chose, which cannot be given again: ours then
+        swapFileNode(client, top, w.leaf, { tmp: w.names.undoTmp, newFile: isImplicitNode(w.origFile) ? `${w.names.undoTmp}-orig` : w.origFile }, w.settings),
       );
     }
     const after = await live();

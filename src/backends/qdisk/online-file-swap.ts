@@ -1,5 +1,5 @@
 import type { QmpClient } from '../../qmp/qmp-client.js';
-import type { BlockNode } from './node-graph.js';
+import { isImplicitNode, type BlockNode } from './node-graph.js';
 import { lockless, type NodeSettings } from './node-settings.js';
 
 export type { FileLocking } from './node-settings.js';
@@ -35,7 +35,8 @@ export async function swapFileNode(
     throw err;
   }
   // From here the node sits on the temporary node; keep going, or undo recovers from the graph.
-  if (oldFile) await client.execute('blockdev-del', { 'node-name': oldFile });
+  // an implicit file node (xen-block's) went with the reopen; one added by name must be deleted
+  if (oldFile && !isImplicitNode(oldFile)) await client.execute('blockdev-del', { 'node-name': oldFile });
   await client.execute('blockdev-add', { driver: 'file', 'node-name': names.newFile, filename: path, ...settings.file });
   await client.execute('blockdev-reopen', { options: [reopenOptions(node, names.newFile)] });
   await client.execute('blockdev-del', { 'node-name': names.tmp });
