@@ -16,7 +16,7 @@ test('the example host config normalises exactly; relative paths resolve against
     stateDir: '/var/lib/xen/snapshots',
     policyDir: join(REPO_ROOT, 'examples', 'policies'),
     hypervisor: 'xen',
-    xen: { configDir: '/etc/xen', runDir: '/var/run/xen' },
+    xen: { configDir: '/etc/xen', runDir: '/var/run/xen', libDir: '/var/lib/xen' },
     qemu: { inventory: null },
     limits: { maxDeletes: 50, concurrency: 2, minFreePercent: 10, minFreeBytes: 0, maxChainDepth: 30 },
     resyncIntervalMs: 900_000,
@@ -72,7 +72,7 @@ test('qemu hypervisor, relative inventory, hook program and guest agent socket',
 
 const BAD: Array<[string, string, string[]]> = [
   ['unknown key at the top', 'stateDir: /srv\nstatedir: /srv\n', ['2:1: unknown key "statedir"; did you mean "stateDir"?']],
-  ['unknown key in xen', 'xen: { configDir: /etc/xen, cfgDir: x }\n', ['1:29: unknown key "cfgDir" in xen (allowed: configDir, runDir)']],
+  ['unknown key in xen', 'xen: { configDir: /etc/xen, cfgDir: x }\n', ['1:29: unknown key "cfgDir" in xen (allowed: configDir, runDir, libDir)']],
   ['unknown key in limits', 'limits:\n  maxDelete: 5\n', ['2:3: unknown key "maxDelete" in limits (allowed: maxDeletes, concurrency, minFreePercent, minFreeBytes, maxChainDepth)']],
   ['unknown key in a hook profile', 'hooks:\n  a: { pre: [/bin/true], shell: "x" }\n', ['2:26: unknown key "shell" in hooks.a (allowed: pre, post, timeout)']],
   ['unknown hypervisor', 'hypervisor: kvm\n', ['1:13: hypervisor must be one of: xen, qemu (got "kvm")']],
