@@ -103,6 +103,8 @@ export async function mergeVhdBlocks(src: VhdImage, dst: VhdImage, opts: MergeOp
   for (const { index, bitmap } of bitmaps) await dst.writeBitmap(index, bitmap);
   await dst.setBatEntries(placed);
   await dst.sync();
+  // Then the batmap bits of blocks made full, in one write, once what they speak for is durable.
+  await dst.commitBatmap();
   return result;
 }
 
