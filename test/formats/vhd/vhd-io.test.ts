@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createDifferencingVhd, createDynamicVhd } from '../../../src/formats/vhd/vhd-create.js';
 import { VhdImage } from '../../../src/formats/vhd/vhd-image.js';
 import { readVhdSectors, writeVhdSectors } from '../../../src/formats/vhd/vhd-sectors.js';
-import { checkVhd } from '../../../src/formats/vhd/vhd-check.js';
 import { run } from '../../../src/util/exec.js';
 import { composedContents, prng, tempDir, vhdiinfo } from './vhd-tools.js';
+import { assertVhdSound } from '../../util/batmap-oracle.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,7 +51,7 @@ test('sector writes and reads through BAT and bitmaps match a raw reference (own
   assert.deepEqual(await readVhdSectors([img, parent], 5 * 512, 9 * 512), cref.subarray(5 * 512, 14 * 512));
   await img.close();
   await parent.close();
-  assert.deepEqual(await checkVhd(child), []);
+  await assertVhdSound(child);
 });
 
 test('a chain written in 4 KiB units composes identically through vhdimount', async (t) => {
@@ -72,7 +72,7 @@ test('a chain written in 4 KiB units composes identically through vhdimount', as
     refs.push(Buffer.from(ref));
   }
   assert.deepEqual(await composedContents(paths), refs);
-  for (const p of paths) assert.deepEqual(await checkVhd(p), []);
+  for (const p of paths) await assertVhdSound(p);
 });
 
 test('images made by qemu-img create -f vpc are read, written and get children correctly', async (t) => {
@@ -93,7 +93,7 @@ test('images made by qemu-img create -f vpc are read, written and get children c
   assert.deepEqual(await readVhdSectors([img], 0, size), ref);
   await randomWrites(img, ref, 3, 30, 512);
   await img.close();
-  assert.deepEqual(await checkVhd(q), []);
+  await assertVhdSound(q);
   await run('qemu-img', ['convert', '-f', 'vpc', '-O', 'raw', q, join(dir, 'q.raw')]);
   assert.deepEqual((await readFile(join(dir, 'q.raw'))).subarray(0, size), ref);
   const child = join(dir, 'q-child.vhd');
