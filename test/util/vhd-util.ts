@@ -28,3 +28,11 @@ export async function vhdUtilProblem(file: string): Promise<string | null> {
     return `${x.stdout ?? ''}${x.stderr ?? ''}${x.message}`;
   }
 }
+
+/** Runs vhd-util with `args` (it must exist: callers skip first when vhdUtilPath() is null); stdout as bytes. */
+export async function vhdUtil(args: string[]): Promise<Buffer> {
+  const bin = await vhdUtilPath();
+  if (!bin) throw new Error('vhd-util is missing');
+  const r = await exec(bin, args, { encoding: 'buffer', maxBuffer: 256 << 20 });
+  return r.stdout;
+}

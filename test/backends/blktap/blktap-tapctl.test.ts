@@ -36,7 +36,7 @@ test('tap-ctl list lines parse in the real format', () => {
   ]);
 });
 
-test('refusals: only external snapshots of tap+vhd disks', () => {
+test('refusals: only external snapshots of tap+vhd disks with ASCII file names', () => {
   const b = new BlktapBackend({ tapCtl: new ExecTapCtl() });
   const disk = { vdev: 'xvda', path: '/x.vhd', format: 'vhd', backend: 'tap' as const, readonly: false, cdrom: false };
   assert.equal(b.refusal(disk, 'external'), null);
@@ -44,6 +44,8 @@ test('refusals: only external snapshots of tap+vhd disks', () => {
   assert.equal(b.refusal({ ...disk, backend: 'qdisk' }, 'external'), 'the blktap backend handles tap disks, not qdisk');
   assert.equal(b.refusal({ ...disk, format: 'qcow2' }, 'external'), 'the blktap backend needs VHD images, not qcow2');
   assert.equal(b.refusal({ ...disk, cdrom: true }, 'external'), 'CD-ROM devices are not snapshotted');
+  assert.equal(b.refusal({ ...disk, path: '/srv/диск.vhd' }, 'external'), 'blktap can only decode ASCII parent names, and the image name "диск.vhd" is not ASCII');
+  assert.equal(b.refusal({ ...disk, path: '/srv/диск/x.vhd' }, 'external'), null, 'only the name becomes a parent name; children name it ./x@snap.vhd');
 });
 
 test('a running domain: every tapdisk paused before the first change, all unpaused after', async (t) => {
