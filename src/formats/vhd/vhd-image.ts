@@ -189,8 +189,11 @@ export class VhdImage {
     this.noteBitmap(b, bitmap);
   }
 
-  /** Sets block `b`'s batmap bit in memory when `bitmap` holds every sector of it. */
-  private noteBitmap(b: number, bitmap: Uint8Array): void {
+  /**
+   * Sets block `b`'s batmap bit in memory when `bitmap` (as on disk, about to be synced) holds
+   * every sector of it; committed by commitBatmap.
+   */
+  noteBitmap(b: number, bitmap: Uint8Array): void {
     const bm = this.layout.batmap;
     if (!bm || batmapTest(bm, b) || b >= bm.map.length * 8 || b >= bm.sizeSectors * SECTOR * 8) return;
     if (!allSet(bitmap, this.sectorsPerBlock)) return;

@@ -84,7 +84,11 @@ export async function mergeVhdBlocks(src: VhdImage, dst: VhdImage, opts: MergeOp
           changed += to - from;
         }
       }
-      if (changed === 0) continue;
+      if (changed === 0) {
+        // nothing to copy, but a full block an interrupted run left unmarked gets its batmap bit
+        dst.noteBitmap(b, d.bitmap);
+        continue;
+      }
       for (const [a, z] of runs) for (let x = a; x < z; x++) dstBm[x >> 3] = dstBm[x >> 3]! | (1 << (7 - (x & 7)));
       updated.push({ index: b, block: { bitmap: dst.differencing ? dstBm : d.bitmap, data } });
       result.bytes += changed * SECTOR;

@@ -105,4 +105,5 @@ test('images made by qemu-img create -f vpc are read, written and get children c
   const vi = await vhdiinfo(child);
   assert.deepEqual([vi.diskType, vi.mediaSize, vi.parentFilename], ['Differential', size, 'q.vhd']);
   assert.deepEqual(await composedContents([q, child]), [ref, cref]);
+  await assertVhdSound(child);
 });
