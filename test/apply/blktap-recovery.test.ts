@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { createLeaves, guestWrite, makeDomain, ownComposed, setupTapCtl } from '../backends/blktap/blktap-fixture.js';
 import { BlktapBackend } from '../../src/backends/blktap/blktap-backend.js';
 import { frozenImagePath } from '../../src/backends/backend.js';
-import { checkVhd } from '../../src/formats/vhd/vhd-check.js';
 import { recoverPending } from '../../src/apply/recover-pending.js';
 import { OperationJournal } from '../../src/journal/operation-journal.js';
 import { recordStore } from '../../src/apply/reconcile-once.js';
 import type { Domain } from '../../src/model/domain.js';
+import { assertVhdSound } from '../util/batmap-oracle.js';
 
 const DRIVER = resolve(dirname(fileURLToPath(import.meta.url)), '../crash/blktap-driver.js');
 const exists = (p: string) => access(p).then(() => true, () => false);
@@ -68,7 +68,7 @@ for (const step of CREATE_STEPS) {
     for (const d of w.domain.disks) {
       assert.equal(await exists(frozenImagePath(d.path, 's1')), rolledForward);
       assert.equal(await exists(`${d.path}.xensnap-new`), false);
-      assert.deepEqual(await checkVhd(d.path), []);
+      await assertVhdSound(d.path);
     }
     assert.deepEqual(await composed(w.domain), before);
     assert.deepEqual(await readdir(join(w.stateDir, '.journal')), []);
@@ -92,7 +92,7 @@ for (const step of DELETE_STEPS) {
     assert.equal(await recordStore.exists(w.stateDir, w.domain.key, 's1'), false);
     for (const d of w.domain.disks) {
       assert.equal(await exists(frozenImagePath(d.path, 's1')), false, `${d.vdev} frozen left`);
-      assert.deepEqual(await checkVhd(d.path), []);
+      await assertVhdSound(d.path);
     }
     assert.deepEqual(await composed(w.domain), before);
     assert.deepEqual(await recoverPending(w.deps), { recovered: [], unresolved: [] });

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { createDynamicVhd } from '../../src/formats/vhd/vhd-create.js';
-import { checkVhd } from '../../src/formats/vhd/vhd-check.js';
 import { frozenImagePath } from '../../src/backends/backend.js';
 import { guestWrite, ownComposed, STUBS } from '../backends/blktap/blktap-fixture.js';
 import { startVm, type TestVm } from '../util/qemu-vm.js';
+import { assertVhdSound } from '../util/batmap-oracle.js';
 
 const exec = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -197,7 +197,7 @@ export async function assertConverged(w: World, dom: WorldDomain, type: 'externa
       const r = await exec('qemu-img', ['check', '-U', '-f', 'qcow2', '--output=json', p]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '{}' }));
       const j = JSON.parse(r.stdout) as { corruptions?: number; leaks?: number; 'check-errors'?: number };
       assert.ok(!j.corruptions && !j.leaks && !j['check-errors'], `${note}: qemu-img check ${f}: ${r.stdout}`);
-    } else if (f.endsWith('.vhd')) assert.deepEqual(await checkVhd(p), [], `${note}: checkVhd ${f}`);
+    } else if (f.endsWith('.vhd')) await assertVhdSound(p, `${note}: ${f}`, false); // a crash may leave a full block unmarked in the batmap, which blktap allows
   }
   const policy = snapshot.slice(0, snapshot.lastIndexOf('-'));
   // frozen images of this policy only: earlier phases' snapshots stay behind as orphans, by design

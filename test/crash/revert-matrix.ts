@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { frozenImagePath } from '../../src/backends/backend.js';
-import { checkVhd } from '../../src/formats/vhd/vhd-check.js';
 import { crashPointText, testHooks } from '../../src/journal/crash-points.js';
 import type { SnapshotRecord } from '../../src/model/snapshot.js';
-import { vhdUtilProblem, vhdWriterProblem } from '../util/vhd-util.js';
 import { content, imageFiles, type RevertWorld } from './revert-world.js';
+import { assertVhdSound } from '../util/batmap-oracle.js';
 
 const exec = promisify(execFile);
 
@@ -99,8 +98,8 @@ export async function assertEndState(cell: RevertCell, end: 'reverted' | 'as-bef
       const j = JSON.parse(r.stdout) as { corruptions?: number; leaks?: number; 'check-errors'?: number };
       assert.ok(!j.corruptions && !j.leaks && !j['check-errors'], `${note}: qemu-img check ${f}: ${r.stdout}`);
     } else if (f.endsWith('.vhd')) {
-      assert.deepEqual(await checkVhd(p), [], `${note}: checkVhd ${f}`);
-      if (!(await vhdWriterProblem())) assert.equal(await vhdUtilProblem(p), null, `${note}: vhd-util check ${f}`);
+      // after a crash a full block may be left unmarked in the batmap, which blktap allows
+      await assertVhdSound(p, `${note}: ${f}`, false);
     }
   }
   const recs = await records(w);

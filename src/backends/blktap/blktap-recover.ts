@@ -9,7 +9,7 @@ import { noJournal, type RecoveryReport, type RecoveryRequest, type RecoveryStep
 import { plannedStepsOf, recordsOfSteps } from '../planned-steps.js';
 import { resolveBlktapSteps, runBlktapSteps } from './blktap-graph-delete.js';
 import { isBlktapStep, type BlktapStep } from './blktap-steps.js';
-import type { TapCtl, Tapdisk } from './tap-ctl.js';
+import { isPaused, type TapCtl, type Tapdisk } from './tap-ctl.js';
 import { findTapdisks } from './tap-pause.js';
 
 type Outcome = 'rolled-back' | 'finished' | 'kept' | 'nothing-to-do';
@@ -42,9 +42,9 @@ function disksOf(steps: RecoveryStep[]): DiskOp[] {
   return [...out.values()];
 }
 
-/** A tapdisk left paused by the crash. tap-ctl prints state 0 for a plain running tapdisk. */
+/** A tapdisk left paused by the crash: its TD_VBD_PAUSED bit (other bits, e.g. closed, are not a pause). */
 export function looksPaused(t: Tapdisk): boolean {
-  return t.state !== '' && Number(t.state) !== 0;
+  return isPaused(t);
 }
 
 /**

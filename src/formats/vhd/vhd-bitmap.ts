@@ -41,3 +41,11 @@ export function bitRuns(bm: Uint8Array, sectors: number, value = true): [number,
   }
   return runs;
 }
+
+/** Whether bits [0, sectors) are all set. */
+export function allSet(bm: Uint8Array, sectors: number): boolean {
+  const whole = sectors >> 3;
+  for (let i = 0; i < whole; i++) if (bm[i] !== 0xff) return false;
+  for (let i = whole << 3; i < sectors; i++) if (!testBit(bm, i)) return false;
+  return true;
+}

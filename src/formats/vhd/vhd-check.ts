@@ -3,6 +3,9 @@ import { FormatError } from '../../errors.js';
 import { withFile } from '../file-access.js';
 import { FOOTER_SIZE, HEADER_SIZE, SECTOR, UNUSED } from './vhd-footer.js';
 import { readVhdLayout, type VhdLayout } from './vhd-info.js';
+import type { FileAccess } from '../file-access.js';
+import { allSet } from './vhd-bitmap.js';
+import { BATMAP_HEADER_SIZE, batmapTest } from './vhd-batmap.js';
 import { resolveVhdParent, vhdParentCandidates } from './vhd-parent.js';
 import { checkLink, MAX_CHAIN_DEPTH } from './vhd-chain.js';
 
@@ -31,6 +34,7 @@ export async function checkVhd(path: string): Promise<string[]> {
       layout = await withFile(cur, async (f) => {
         const l = await readVhdLayout(f);
         if (l.info.diskType !== 'fixed') problems.push(...(await footerCopyProblems(cur!, l, await f.read(0, FOOTER_SIZE))));
+        problems.push(...(await batmapProblems(cur!, l, f)));
         return l;
       });
     } catch (e) {
@@ -63,6 +67,29 @@ async function footerCopyProblems(file: string, l: VhdLayout, copy: Buffer): Pro
   return copy.equals(l.footer.raw) ? [] : [`${file}: footer copy at offset 0 differs from the footer at the end`];
 }
 
+/**
+ * The batmap as blktap reads it, and its bits against the blocks: a set bit says the block holds
+ * every sector (tapdisk then never reads its bitmap), so it must name an allocated block whose
+ * bitmap is all ones. A clear bit for a full block is fine: blktap sets bits lazily.
+ */
+async function batmapProblems(file: string, l: VhdLayout, f: FileAccess): Promise<string[]> {
+  if (l.batmapProblem) return [`${file}: ${l.batmapProblem}`];
+  const bm = l.batmap;
+  if (!bm) return [];
+  const out: string[] = [];
+  const blocks = Math.ceil(l.info.currentSize / l.info.blockSize);
+  const spb = l.info.blockSize / SECTOR;
+  for (let b = 0; b < Math.min(blocks, bm.map.length * 8); b++) {
+    if (!batmapTest(bm, b)) continue;
+    if (b >= blocks || l.bat[b] === UNUSED) {
+      out.push(`${file}: batmap shows unallocated block ${b} full`);
+      continue;
+    }
+    if (!allSet(await f.read(l.bat[b]! * SECTOR, l.bitmapSize), spb)) out.push(`${file}: batmap shows block ${b} full, but its bitmap is not`);
+  }
+  return out;
+}
+
 /** Allocated blocks must not overlap each other or the metadata (footer copy, header, BAT). */
 function overlapProblems(file: string, l: VhdLayout): string[] {
   if (!l.header) return [];
@@ -73,6 +100,10 @@ function overlapProblems(file: string, l: VhdLayout): string[] {
     [l.footer.dataOffset!, l.footer.dataOffset! + HEADER_SIZE, 'dynamic header'],
     [l.info.batOffset, l.info.batOffset + l.info.maxBatEntries * 4, 'BAT'],
   ];
+  if (l.batmap) {
+    ranges.push([l.batmap.headerOffset, l.batmap.headerOffset + BATMAP_HEADER_SIZE, 'batmap header']);
+    ranges.push([l.batmap.offset, l.batmap.offset + l.batmap.sizeSectors * SECTOR, 'batmap']);
+  }
   l.bat.forEach((e, i) => {
     if (e !== UNUSED) ranges.push([e * SECTOR, e * SECTOR + per, `block ${i}`]);
   });

@@ -5,7 +5,8 @@ import { withFile } from '../file-access.js';
 import { FOOTER_SIZE, HEADER_SIZE, SECTOR, buildFooter, vhdTimestamp } from './vhd-footer.js';
 import { buildHeader, type HeaderParent } from './vhd-header.js';
 import { readVhdLayout } from './vhd-info.js';
-import { LOCATOR_SPACE, parentLocatorData, parentNameFor } from './vhd-locators.js';
+import { locatorSpace, parentLocatorData, parentNameFor } from './vhd-locators.js';
+import { BATMAP_HEADER_SIZE, BATMAP_VERSION, batmapHeaderOffset, batmapMapBytes, batmapSizeSectors, buildBatmapHeader } from './vhd-batmap.js';
 
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
 
@@ -24,8 +25,9 @@ export function uuidBytes(uuid: string): Buffer {
 }
 
 /**
- * Creates a dynamic VHD of exactly `size` bytes (a multiple of 512): footer copy at 0, dynamic
- * header, BAT of 0xFFFFFFFF entries, footer at the end. Refuses an existing path. Synced.
+ * Creates a dynamic VHD of exactly `size` bytes (a multiple of 512) laid out as `vhd-util create`
+ * lays it out: footer copy at 0, dynamic header, BAT of 0xFFFFFFFF entries, an empty batmap,
+ * footer at the end. Refuses an existing path. Synced.
  */
 export async function createDynamicVhd(path: string, size: number, opts: CreateVhdOptions = {}): Promise<void> {
   await writeEmpty(path, size, 'dynamic', opts, null);
@@ -33,8 +35,8 @@ export async function createDynamicVhd(path: string, size: number, opts: CreateV
 
 /**
  * Creates an empty differencing child of `parentPath` at `path`: same size, parent UUID and
- * timestamp from the parent's footer, the parent's file name (UTF-16BE), and MacX/W2ku/W2ru
- * locators (relative `./name` where possible). Refuses an existing path. Synced.
+ * timestamp from the parent's footer, the parent's file name (UTF-16BE, ASCII only as blktap
+ * decodes it), and MacX/W2ku/W2ru locators relative to the child as `vhd-util snapshot` writes them. Refuses an existing path. Synced.
  */
 export async function createDifferencingVhd(path: string, parentPath: string, opts: CreateVhdOptions = {}): Promise<void> {
   const p = await withFile(parentPath, (f) => readVhdLayout(f));
@@ -53,16 +55,18 @@ async function writeEmpty(
   if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR) throw new RangeError(`VHD size must be a positive multiple of 512, got ${size}`);
   const maxBat = Math.ceil(size / blockSize);
   const batOffset = FOOTER_SIZE + HEADER_SIZE;
-  const batBytes = Math.ceil((maxBat * 4) / SECTOR) * SECTOR;
-  let end = batOffset + batBytes;
+  // blktap's layout: BAT (padded to a sector), batmap header, batmap, parent locators, footer.
+  const batmapAt = batmapHeaderOffset({ batOffset, maxBatEntries: maxBat });
+  const batmap = { offset: batmapAt + BATMAP_HEADER_SIZE, sizeSectors: batmapSizeSectors(maxBat, size), version: BATMAP_VERSION, map: Buffer.alloc(batmapMapBytes(size)) };
+  let end = batmap.offset + batmap.sizeSectors * SECTOR;
   let hp: HeaderParent | undefined;
   const locData = parent ? parentLocatorData(path, parent.parentPath) : [];
   if (parent) {
     hp = { uuid: parent.uuid, timestamp: parent.timestamp, name: parentNameFor(parent.parentPath), locators: [] };
     for (const l of locData) {
-      if (l.data.length > LOCATOR_SPACE) throw new FormatError(parent.parentPath, 'parent path too long for a VHD locator');
-      hp.locators.push({ code: l.code, spaceBytes: LOCATOR_SPACE, length: l.data.length, offset: end });
-      end += LOCATOR_SPACE;
+      const space = locatorSpace(l.data);
+      hp.locators.push({ code: l.code, spaceBytes: space, length: l.data.length, offset: end });
+      end += space;
     }
   }
   const footer = buildFooter({
@@ -76,6 +80,7 @@ async function writeEmpty(
   footer.copy(buf, 0);
   buildHeader({ batOffset, maxBatEntries: maxBat, blockSize, parent: hp }).copy(buf, FOOTER_SIZE);
   buf.fill(0xff, batOffset, batOffset + maxBat * 4);
+  buildBatmapHeader(batmap).copy(buf, batmapAt);
   hp?.locators.forEach((l, i) => locData[i]!.data.copy(buf, l.offset));
   footer.copy(buf, end);
   const fh = await open(path, 'wx', 0o600);

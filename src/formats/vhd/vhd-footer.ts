@@ -111,7 +111,7 @@ export interface FooterFields {
   hidden?: boolean;
 }
 
-/** Builds a footer the way blktap does (creator "tap", host "Wi2k"), checksum set. */
+/** Builds a footer the way blktap does (creator "tap" 1.3, creator OS 0 as vhd_initialize_footer leaves it), checksum set. */
 export function buildFooter(fields: FooterFields): Buffer {
   const b = Buffer.alloc(FOOTER_SIZE);
   b.write('conectix', 0, 'latin1');
@@ -122,7 +122,6 @@ export function buildFooter(fields: FooterFields): Buffer {
   b.writeUInt32BE(fields.timestamp >>> 0, 24);
   b.write('tap\0', 28, 'latin1');
   b.writeUInt32BE(0x00010003, 32);
-  b.write('Wi2k', 36, 'latin1');
   b.writeBigUInt64BE(BigInt(fields.currentSize), 40);
   b.writeBigUInt64BE(BigInt(fields.currentSize), 48);
   const g = chsGeometry(fields.currentSize);

@@ -127,7 +127,8 @@ export function setHeaderParent(b: Buffer, parent: HeaderParent | null): void {
   parent.locators.forEach((l, i) => {
     const at = LOCATOR_AT + i * 24;
     b.write(l.code, at, 'latin1');
-    b.writeUInt32BE(l.spaceBytes / SECTOR, at + 4);
+    // bytes, not the sectors the specification names: what blktap writes (and reads back)
+    b.writeUInt32BE(l.spaceBytes, at + 4);
     b.writeUInt32BE(l.length, at + 8);
     b.writeBigUInt64BE(BigInt(l.offset), at + 16);
   });

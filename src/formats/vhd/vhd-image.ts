@@ -1,7 +1,8 @@
 import { BugError, FormatError } from '../../errors.js';
 import type { WritableFileAccess, FileAccess } from '../file-access.js';
 import { VhdFile } from './vhd-file.js';
-import { fullBitmap, setBits } from './vhd-bitmap.js';
+import { allSet, fullBitmap, setBit, setBits } from './vhd-bitmap.js';
+import { batmapTest, buildBatmapHeader } from './vhd-batmap.js';
 import { FOOTER_SIZE, SECTOR, UNUSED, resealFooter } from './vhd-footer.js';
 import { readVhdLayout, type VhdLayout } from './vhd-info.js';
 
@@ -16,9 +17,15 @@ export interface VhdBlock {
 /**
  * One open dynamic or differencing VHD. Always: `layout` mirrors the file (BAT, footer offset);
  * every allocation writes data and the moved footer first, syncs, then the BAT (data before
- * metadata), so a crash leaks at most an unreferenced block.
+ * metadata), so a crash leaks at most an unreferenced block. The batmap (when the image has one)
+ * gains a block's bit in memory whenever a full bitmap is written for it, and reaches the file
+ * only in commitBatmap, after the bitmaps and BAT entries it speaks for are durable: a bit on
+ * disk always names an allocated, full block; a crash can only leave full blocks unmarked,
+ * which blktap allows (tapdisk marks them itself when it fills them).
  */
 export class VhdImage {
+  private batmapDirty = false;
+
   private constructor(
     readonly f: FileAccess,
     readonly layout: VhdLayout,
@@ -34,7 +41,10 @@ export class VhdImage {
   static async open(path: string, writable = false): Promise<VhdImage> {
     const f = await VhdFile.open(path, writable);
     try {
-      return new VhdImage(f, await readVhdLayout(f), true);
+      const layout = await readVhdLayout(f);
+      // As tapdisk (vhd_initialize_bat): no read-write open without the batmap blktap expects.
+      if (writable && layout.batmapProblem) throw new FormatError(path, `${layout.batmapProblem}; blktap opens it read-only only, and so does xensnap`);
+      return new VhdImage(f, layout, true);
     } catch (e) {
       await f.close();
       throw e;
@@ -122,12 +132,14 @@ export class VhdImage {
     await this.w.sync();
     await this.setBatEntries(placed);
     await this.w.sync();
+    await this.commitBatmap();
   }
 
   /** Writes whole blocks (bitmap + data) at sectors inside room made by `extend`; no sync. */
-  async writeBlocksAt(placed: { sector: number; block: VhdBlock }[]): Promise<void> {
+  async writeBlocksAt(placed: { index: number; sector: number; block: VhdBlock }[]): Promise<void> {
     const { bitmapSize } = this.layout;
     const per = bitmapSize + this.blockSize;
+    for (const { index, block } of placed) this.noteBitmap(index, block.bitmap);
     // Independent positional writes: issued together so the I/O thread pool copies in parallel.
     await Promise.all(
       placed.map(({ sector, block }) => {
@@ -147,12 +159,10 @@ export class VhdImage {
     await this.writeBatEntries(placed.map((p) => p.index));
   }
 
-  /** Appends raw sectors (e.g. locator data) before the footer, synced. Returns their offset. */
-  async appendRaw(data: Buffer): Promise<number> {
-    const start = await this.extend(data.length);
-    await this.w.write(start, data);
+  /** Writes parent locator data inside the metadata area, in order, then syncs. */
+  async writeLocatorData(writes: { offset: number; data: Buffer }[]): Promise<void> {
+    for (const { offset, data } of writes) await this.w.write(offset, data);
     await this.w.sync();
-    return start;
   }
 
   /** Writes the dynamic header (raw, already resealed) and syncs. */
@@ -176,6 +186,39 @@ export class VhdImage {
 
   async writeBitmap(b: number, bitmap: Buffer): Promise<void> {
     await this.w.write(this.layout.bat[b]! * SECTOR, bitmap.subarray(0, this.layout.bitmapSize));
+    this.noteBitmap(b, bitmap);
+  }
+
+  /**
+   * Sets block `b`'s batmap bit in memory when `bitmap` (as on disk, about to be synced) holds
+   * every sector of it; committed by commitBatmap.
+   */
+  noteBitmap(b: number, bitmap: Uint8Array): void {
+    const bm = this.layout.batmap;
+    if (!bm || batmapTest(bm, b) || b >= bm.map.length * 8 || b >= bm.sizeSectors * SECTOR * 8) return;
+    if (!allSet(bitmap, this.sectorsPerBlock)) return;
+    setBit(bm.map, b);
+    this.batmapDirty = true;
+  }
+
+  /**
+   * Writes the batmap once, if any bit was set since the last commit: header (new checksum) and
+   * map in one write when they are adjacent, as vhd-util lays them out; then syncs. Call it only
+   * once the bitmaps and BAT entries written since are synced.
+   */
+  async commitBatmap(): Promise<void> {
+    const bm = this.layout.batmap;
+    if (!bm || !this.batmapDirty) return;
+    const header = buildBatmapHeader(bm, bm.raw);
+    if (bm.offset === bm.headerOffset + header.length) {
+      await this.w.write(bm.headerOffset, Buffer.concat([header, bm.map]));
+    } else {
+      await this.w.write(bm.offset, bm.map);
+      await this.w.write(bm.headerOffset, header);
+    }
+    await this.w.sync();
+    bm.raw = header;
+    this.batmapDirty = false;
   }
 
   /** Rewrites the footer at the end and its copy at 0 after `edit` changed the raw bytes. */

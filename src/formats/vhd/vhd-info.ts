@@ -2,6 +2,7 @@ import { FormatError } from '../../errors.js';
 import type { FileAccess } from '../file-access.js';
 import { FOOTER_SIZE, HEADER_SIZE, SECTOR, UNUSED, formatUuid, parseFooter, type VhdDiskType, type VhdFooter } from './vhd-footer.js';
 import { decodeUtf16, parseHeader, type VhdHeader } from './vhd-header.js';
+import { BATMAP_HEADER_SIZE, batmapExpected, batmapHeaderOffset, batmapHeaderValid, batmapMapBytes, parseBatmapHeader, withBatmapMap, type VhdBatmap } from './vhd-batmap.js';
 
 /** A parent locator, decoded: `path` uses `/` separators; MacX has its `file://` prefix removed. */
 export interface VhdParentLocator {
@@ -40,6 +41,10 @@ export interface VhdLayout {
   footerOffset: number;
   /** Bytes per block's sector bitmap, padded to a sector. */
   bitmapSize: number;
+  /** blktap's batmap, when the image has a valid one. */
+  batmap: VhdBatmap | null;
+  /** Why an image blktap expects a batmap of has none it accepts (then `batmap` is null). */
+  batmapProblem: string | null;
 }
 
 const MAX_LOCATOR = 64 * 1024;
@@ -60,7 +65,7 @@ export async function readVhdLayout(f: FileAccess): Promise<VhdLayout> {
       throw new FormatError(file, `fixed disk of ${footer.currentSize} bytes needs a ${footer.currentSize + FOOTER_SIZE}-byte file, found ${fileSize}`);
     }
     const info: VhdInfo = { ...base, blockSize: 0, maxBatEntries: 0, batOffset: 0, allocatedBlocks: 0, parentLocators: [] };
-    return { info, footer, header: null, bat: new Uint32Array(0), fileSize, footerOffset, bitmapSize: 0 };
+    return { info, footer, header: null, bat: new Uint32Array(0), fileSize, footerOffset, bitmapSize: 0, batmap: null, batmapProblem: null };
   }
   const dataOffset = footer.dataOffset!;
   if (dataOffset + HEADER_SIZE > footerOffset) throw new FormatError(file, `dynamic header offset ${dataOffset} lies beyond the end of the file`);
@@ -102,14 +107,32 @@ export async function readVhdLayout(f: FileAccess): Promise<VhdLayout> {
     info.parentUuid = formatUuid(header.parentUuid);
     info.parentTimestamp = header.parentTimestamp;
     info.parentName = header.parentName;
-    for (const l of header.locators) {
+    // only MacX, W2ku and W2ru name a parent (vhd_parent_locator_read); others are not read
+    for (const l of header.locators.filter((x) => x.code === 'MacX' || x.code === 'W2ku' || x.code === 'W2ru')) {
       if (l.length > MAX_LOCATOR || l.offset + l.length > footerOffset) {
         throw new FormatError(file, `parent locator ${l.index} (${l.code}) lies beyond the end of the file`);
       }
       info.parentLocators.push({ code: l.code, path: decodeLocator(l.code, await f.read(l.offset, l.length)) });
     }
   }
-  return { info, footer, header, bat, fileSize, footerOffset, bitmapSize };
+  const { batmap, batmapProblem } = await readBatmap(f, footer, header, footerOffset);
+  return { info, footer, header, bat, fileSize, footerOffset, bitmapSize, batmap, batmapProblem };
+}
+
+/** The batmap as blktap reads it (vhd_has_batmap, vhd_read_batmap); problems are reported, not thrown. */
+async function readBatmap(f: FileAccess, footer: VhdFooter, header: VhdHeader, footerOffset: number): Promise<{ batmap: VhdBatmap | null; batmapProblem: string | null }> {
+  const expected = batmapExpected(footer);
+  if (expected === 'no') return { batmap: null, batmapProblem: null };
+  const at = batmapHeaderOffset(header);
+  const raw = at + BATMAP_HEADER_SIZE <= footerOffset ? await f.read(at, BATMAP_HEADER_SIZE) : Buffer.alloc(0);
+  if (expected === 'maybe' && !batmapHeaderValid(raw)) return { batmap: null, batmapProblem: null };
+  try {
+    const h = parseBatmapHeader(f.name, at, raw, footer.currentSize, footerOffset);
+    return { batmap: withBatmapMap(f.name, h, await f.read(h.offset, batmapMapBytes(footer.currentSize))), batmapProblem: null };
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return { batmap: null, batmapProblem: e.message.slice(`${f.name}: `.length) };
+  }
 }
 
 function decodeLocator(code: string, data: Buffer): string {

@@ -84,7 +84,11 @@ export async function mergeVhdBlocks(src: VhdImage, dst: VhdImage, opts: MergeOp
           changed += to - from;
         }
       }
-      if (changed === 0) continue;
+      if (changed === 0) {
+        // nothing to copy, but a full block an interrupted run left unmarked gets its batmap bit
+        dst.noteBitmap(b, d.bitmap);
+        continue;
+      }
       for (const [a, z] of runs) for (let x = a; x < z; x++) dstBm[x >> 3] = dstBm[x >> 3]! | (1 << (7 - (x & 7)));
       updated.push({ index: b, block: { bitmap: dst.differencing ? dstBm : d.bitmap, data } });
       result.bytes += changed * SECTOR;
@@ -103,6 +107,8 @@ export async function mergeVhdBlocks(src: VhdImage, dst: VhdImage, opts: MergeOp
   for (const { index, bitmap } of bitmaps) await dst.writeBitmap(index, bitmap);
   await dst.setBatEntries(placed);
   await dst.sync();
+  // Then the batmap bits of blocks made full, in one write, once what they speak for is durable.
+  await dst.commitBatmap();
   return result;
 }
 

@@ -5,7 +5,8 @@ import type { VhdInfo } from './vhd-info.js';
 /**
  * The path of a differencing disk's parent, or null (not differencing, or no locator names an
  * existing file). Relative locators (`./x`, resolved against the child's directory) come first,
- * because they survive moving the whole chain: W2ru, then MacX, then the absolute W2ku.
+ * because they survive moving the whole chain: W2ru, then MacX, then W2ku (relative as blktap
+ * writes it, absolute as other writers may).
  */
 export function resolveVhdParent(childPath: string, info: VhdInfo): string | null {
   return vhdParentCandidates(childPath, info).find((p) => existsSync(p)) ?? null;

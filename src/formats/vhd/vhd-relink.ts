@@ -3,13 +3,15 @@ import { withFile } from '../file-access.js';
 import { resealHeader, setHeaderParent, type HeaderParent } from './vhd-header.js';
 import { VhdImage } from './vhd-image.js';
 import { readVhdLayout } from './vhd-info.js';
-import { LOCATOR_SPACE, parentLocatorData, parentNameFor } from './vhd-locators.js';
+import { parentLocatorData, parentNameFor } from './vhd-locators.js';
+import { planLocatorRewrite } from './vhd-locator-rewrite.js';
 
 /**
  * Points a differencing child at `newParentPath` (UUID, timestamp, name, locators, checksum), or
  * with null turns it into a standalone dynamic disk (only valid once it holds every sector).
- * Crash safety: new locator data goes to fresh space at the end (synced) before the one header
- * write switches the link, so the old link stays whole until then. Making a root rewrites the
+ * Crash safety: new locator data goes into the child's locator areas so that the old header still
+ * resolves to the old parent (planLocatorRewrite), synced, before the one header write switches
+ * the link. Making a root rewrites the
  * footers (type dynamic) first, then clears the header's parent fields, which dynamic disks ignore.
  */
 export async function relinkVhd(childPath: string, newParentPath: string | null): Promise<void> {
@@ -27,16 +29,10 @@ export async function relinkVhd(childPath: string, newParentPath: string | null)
     if (parent.info.currentSize !== img.layout.info.currentSize) {
       throw new FormatError(childPath, `new parent ${newParentPath} is ${parent.info.currentSize} bytes, the child ${img.layout.info.currentSize}`);
     }
-    const locs = parentLocatorData(childPath, newParentPath!);
-    const area = Buffer.alloc(locs.length * LOCATOR_SPACE);
-    locs.forEach((l, i) => l.data.copy(area, i * LOCATOR_SPACE));
-    const at = await img.appendRaw(area);
-    const hp: HeaderParent = {
-      uuid: parent.footer.uuid,
-      timestamp: parent.info.timestamp,
-      name: parentNameFor(newParentPath!),
-      locators: locs.map((l, i) => ({ code: l.code, spaceBytes: LOCATOR_SPACE, length: l.data.length, offset: at + i * LOCATOR_SPACE })),
-    };
+    const name = parentNameFor(newParentPath!);
+    const plan = planLocatorRewrite(childPath, img.layout.header!.locators, parentLocatorData(childPath, newParentPath!));
+    await img.writeLocatorData(plan.writes);
+    const hp: HeaderParent = { uuid: parent.footer.uuid, timestamp: parent.info.timestamp, name, locators: plan.locators };
     setHeaderParent(raw, hp);
     await img.writeHeader(resealHeader(raw));
   } finally {

@@ -25,7 +25,8 @@ function* pieces(img: VhdImage, offset: number, length: number): Generator<{ b: 
 
 /**
  * Writes sectors into a leaf image (the way a guest would). Allocated blocks: data, sync, then
- * bitmap bits, sync. Unallocated blocks: appended whole (zero-filled around the data).
+ * bitmap bits, sync. Unallocated blocks: appended whole (zero-filled around the data). Last, the
+ * batmap bits of blocks now full (one batmap write).
  */
 export async function writeVhdSectors(img: VhdImage, offset: number, data: Buffer): Promise<void> {
   checkRange(img, offset, data.length);
@@ -52,6 +53,7 @@ export async function writeVhdSectors(img: VhdImage, offset: number, data: Buffe
     await img.sync();
   }
   await img.appendBlocks(fresh);
+  await img.commitBatmap();
 }
 
 /**

@@ -10,6 +10,7 @@ import { resolveBlktapSteps } from '../../../src/backends/blktap/blktap-graph-de
 import { buildLeaf, switchDisk } from '../../../src/revert/revert-disk.js';
 import type { DomainState } from '../../../src/model/policy.js';
 import { composedContents, tempDir } from '../../formats/vhd/vhd-tools.js';
+import { assertVhdSound } from '../../util/batmap-oracle.js';
 import { createLeaves, guestWrite, logLines, makeDomain, ownComposed, recordingJournal, setupTapCtl } from './blktap-fixture.js';
 
 const MiB = 1024 * 1024;
@@ -53,6 +54,7 @@ for (const state of ['shutoff', 'running'] as DomainState[]) {
     await assert.rejects(stat(frozen('s1')), { code: 'ENOENT' });
     assert.deepEqual(await Promise.all(names.map((n) => ownComposed(n))), refs, 'xensnap reads every snapshot as before');
     assert.deepEqual(await composedContents(names), refs, 'libvhdi reads every snapshot as before');
+    for (const n of names) await assertVhdSound(n);
     assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.vhd')).sort(), ['xvda.vhd', 'xvda@pre.vhd', 'xvda@s2.vhd']);
     if (tap) {
       const lines = await logLines(tap.log);

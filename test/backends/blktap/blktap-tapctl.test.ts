@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { BlktapBackend } from '../../../src/backends/blktap/blktap-backend.js';
-import { ExecTapCtl, parseTapCtlList } from '../../../src/backends/blktap/tap-ctl.js';
+import { ExecTapCtl, TD_VBD_PAUSED, isPaused, parseTapCtlList } from '../../../src/backends/blktap/tap-ctl.js';
+import { BackendError } from '../../../src/errors.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { frozenImagePath } from '../../../src/backends/backend.js';
 import type { Domain } from '../../../src/model/domain.js';
 import { run } from '../../../src/util/exec.js';
@@ -10,6 +13,7 @@ import { tempDir } from '../../formats/vhd/vhd-tools.js';
 import { createLeaves, guestWrite, logLines, makeDomain, ownComposed, recordingJournal, setupTapCtl } from './blktap-fixture.js';
 
 const MiB = 1024 * 1024;
+const exec = promisify(execFile);
 
 async function fixture(t: { after: (fn: () => Promise<void>) => void }, disks = 2): Promise<{ dir: string; domain: Domain; log: string; state: string }> {
   const { dir, cleanup } = await tempDir('blktap-tapctl');
@@ -29,14 +33,83 @@ async function snapshotOfFiles(dir: string): Promise<Map<string, Buffer>> {
 const pause = (i: number): string => `pause -p ${4000 + i} -m ${i}`;
 const unpause = (d: Domain, i: number): string => `unpause -p ${4000 + i} -m ${i} -a vhd:${d.disks[i]!.path}`;
 
-test('tap-ctl list lines parse in the real format', () => {
-  assert.deepEqual(parseTapCtlList('pid=2883 minor=0 state=0 args=vhd:/srv/a b.vhd\npid=9 minor=-1 state=0x2 args=\ngarbage\n'), [
-    { pid: 2883, minor: 0, state: '0', type: 'vhd', path: '/srv/a b.vhd' },
-    { pid: 9, minor: -1, state: '0x2', type: null, path: null },
+test('tap-ctl list lines parse in the real format: state is %#x, paused is the TD_VBD_PAUSED bit', () => {
+  const out = [
+    'pid=2883 minor=0 state=0 args=vhd:/srv/a b.vhd',
+    'pid=2884 minor=1 state=0x20 args=vhd:/srv/p.vhd',
+    'pid=2885 minor=2 state=0x22 args=vhd:/srv/q.vhd',
+    'pid=2886 minor=3 state=0x2',
+    'pid=2887 minor=4 state=0x10 args=vhd:/srv/r.vhd',
+    'pid=9',
+    'minor=7',
+    '',
+  ].join('\n');
+  const list = parseTapCtlList(out);
+  assert.deepEqual(list, [
+    { pid: 2883, minor: 0, state: 0, type: 'vhd', path: '/srv/a b.vhd' },
+    { pid: 2884, minor: 1, state: 0x20, type: 'vhd', path: '/srv/p.vhd' },
+    { pid: 2885, minor: 2, state: 0x22, type: 'vhd', path: '/srv/q.vhd' },
+    { pid: 2886, minor: 3, state: 0x2, type: null, path: null },
+    { pid: 2887, minor: 4, state: 0x10, type: 'vhd', path: '/srv/r.vhd' },
+  ]);
+  // closed (0x2) or pause-requested (0x10) alone is not paused; 0x20 with other bits is
+  assert.deepEqual(list.map(isPaused), [false, true, true, false, false]);
+  assert.equal(TD_VBD_PAUSED, 0x20);
+  for (const bad of ['state=32', 'state=0X20', 'state=0x', 'state=']) {
+    assert.throws(() => parseTapCtlList(`pid=1 minor=0 ${bad} args=vhd:/x`), (e: unknown) => e instanceof BackendError && e.message.includes('is not %#x'));
+  }
+});
+
+test('the tap-ctl stand-in prints and fails as tap-ctl v4.0.8 does; xensnap calls it with exactly these arguments', async (t) => {
+  const { dir, cleanup } = await tempDir('blktap-standin');
+  t.after(cleanup);
+  const domain = makeDomain(dir, 1, 'running');
+  const { log, state } = await setupTapCtl(dir, domain);
+  const leaf = domain.disks[0]!.path;
+  await writeFile(state, JSON.stringify({ tapdisks: [
+    { pid: 4000, minor: 0, args: `vhd:${leaf}`, paused: false },
+    { pid: 4001, minor: 1, paused: false, state: 0x2 },
+    { pid: 4002 },
+    { minor: 9 },
+  ] }));
+  const tc = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    try {
+      const r = await exec('tap-ctl', args);
+      return { code: 0, out: r.stdout, err: r.stderr };
+    } catch (e) {
+      const x = e as { code: number; stdout: string; stderr: string };
+      return { code: x.code, out: x.stdout, err: x.stderr };
+    }
+  };
+  assert.deepEqual(await tc('list'), { code: 0, out: `pid=4000 minor=0 state=0 args=vhd:${leaf}\npid=4001 minor=1 state=0x2\npid=4002\nminor=9\n`, err: '' });
+  const x = new ExecTapCtl();
+  await x.pause(4000, 0);
+  assert.equal((await tc('list', '-m', '0')).out, `pid=4000 minor=0 state=0x20 args=vhd:${leaf}\n`);
+  assert.deepEqual((await x.list())[0], { pid: 4000, minor: 0, state: 0x20, type: 'vhd', path: leaf });
+  assert.deepEqual(await tc('pause', '-p', '4000', '-m', '0'), { code: 0, out: '', err: '' }, 'pausing a paused VBD pauses it again');
+  await x.unpause(4000, 0, leaf);
+  assert.deepEqual(await tc('unpause', '-p', '4000', '-m', '0'), { code: 22, out: '', err: 'Invalid argument\n' }, 'not paused: EINVAL');
+  assert.deepEqual(await tc('pause', '-p', '4000', '-m', '0', '-t', '5'), { code: 22, out: '', err: 'usage: pause <-p pid> <-m minor> [-t timeout secs]\nInvalid argument\n' }, 'pause -t is broken upstream');
+  assert.deepEqual(await tc('pause', '-p', '4999', '-m', '0'), { code: 2, out: '', err: 'No such file or directory\n' });
+  assert.deepEqual(await tc('pause', '-p', '4000', '-m', '5'), { code: 19, out: '', err: 'No such device\n' });
+  assert.deepEqual(await tc('pause', '-p', '4000'), { code: 22, out: '', err: 'usage: pause <-p pid> <-m minor> [-t timeout secs]\nInvalid argument\n' });
+  // every call, exactly: ExecTapCtl's are `list`, `pause -p P -m M`, `unpause -p P -m M -a vhd:PATH` (never `pause -t`)
+  assert.deepEqual(await logLines(log), [
+    'list',
+    'pause -p 4000 -m 0',
+    'list -m 0',
+    'list',
+    'pause -p 4000 -m 0',
+    `unpause -p 4000 -m 0 -a vhd:${leaf}`,
+    'unpause -p 4000 -m 0 => failed',
+    'pause -p 4000 -m 0 -t 5 => failed',
+    'pause -p 4999 -m 0 => failed',
+    'pause -p 4000 -m 5 => failed',
+    'pause -p 4000 => failed',
   ]);
 });
 
-test('refusals: only external snapshots of tap+vhd disks', () => {
+test('refusals: only external snapshots of tap+vhd disks with ASCII file names', () => {
   const b = new BlktapBackend({ tapCtl: new ExecTapCtl() });
   const disk = { vdev: 'xvda', path: '/x.vhd', format: 'vhd', backend: 'tap' as const, readonly: false, cdrom: false };
   assert.equal(b.refusal(disk, 'external'), null);
@@ -44,6 +117,8 @@ test('refusals: only external snapshots of tap+vhd disks', () => {
   assert.equal(b.refusal({ ...disk, backend: 'qdisk' }, 'external'), 'the blktap backend handles tap disks, not qdisk');
   assert.equal(b.refusal({ ...disk, format: 'qcow2' }, 'external'), 'the blktap backend needs VHD images, not qcow2');
   assert.equal(b.refusal({ ...disk, cdrom: true }, 'external'), 'CD-ROM devices are not snapshotted');
+  assert.equal(b.refusal({ ...disk, path: '/srv/диск.vhd' }, 'external'), 'blktap can only decode ASCII parent names, and the image name "диск.vhd" is not ASCII');
+  assert.equal(b.refusal({ ...disk, path: '/srv/диск/x.vhd' }, 'external'), null, 'only the name becomes a parent name; children name it ./x@snap.vhd');
 });
 
 test('a running domain: every tapdisk paused before the first change, all unpaused after', async (t) => {
@@ -87,7 +162,7 @@ test('a failing pause unpauses the tapdisks already paused; nothing changes', as
   t.after(() => void delete process.env.XENSNAP_TAPCTL_FAIL);
   const before = await snapshotOfFiles(dir);
   const backend = new BlktapBackend({ tapCtl: new ExecTapCtl() });
-  await assert.rejects(backend.create({ domain, disks: domain.disks, snapshot: 's', type: 'external' }, recordingJournal(log)), /tap-ctl failed \(command: tap-ctl pause -p 4001 -m 1; exit code: 1; stderr: pause failed: -5\)/);
+  await assert.rejects(backend.create({ domain, disks: domain.disks, snapshot: 's', type: 'external' }, recordingJournal(log)), /tap-ctl failed \(command: tap-ctl pause -p 4001 -m 1; exit code: 5; stderr: Input\/output error\)/);
   assert.deepEqual(await logLines(log), ['list', pause(0), `${pause(1)} => failed`, unpause(domain, 0)]);
   assert.deepEqual(await snapshotOfFiles(dir), before);
 });

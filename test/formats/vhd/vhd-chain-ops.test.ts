@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withFile } from '../../../src/formats/file-access.js';
-import { checkVhd } from '../../../src/formats/vhd/vhd-check.js';
 import { coalesceVhd, streamVhdIntoChild } from '../../../src/formats/vhd/vhd-coalesce.js';
 import { createDifferencingVhd, createDynamicVhd } from '../../../src/formats/vhd/vhd-create.js';
 import { VhdImage } from '../../../src/formats/vhd/vhd-image.js';
@@ -11,6 +10,7 @@ import { readVhdInfo } from '../../../src/formats/vhd/vhd-info.js';
 import { relinkVhd, setVhdHidden } from '../../../src/formats/vhd/vhd-relink.js';
 import { writeVhdSectors } from '../../../src/formats/vhd/vhd-sectors.js';
 import { composedContents, prng, tempDir, vhdiinfo } from './vhd-tools.js';
+import { assertVhdSound } from '../../util/batmap-oracle.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 20 * MiB;
@@ -49,7 +49,7 @@ test('coalesce writes the child into its parent: the parent then reads as the ch
   assert.deepEqual(events[events.length - 1], [n, n]);
   assert.ok(res.blocks > 0 && res.bytes > 0);
   assert.deepEqual(await composedContents(paths), [refs[0], refs[2], refs[2]]);
-  for (const p of paths) assert.deepEqual(await checkVhd(p), []);
+  for (const p of paths) await assertVhdSound(p);
 });
 
 test('streaming a middle image into its child, then the root, keeps every remaining image byte-identical', async (t) => {
@@ -62,15 +62,15 @@ test('streaming a middle image into its child, then the root, keeps every remain
   assert.deepEqual(await readFile(base), baseBytes, 'the parent is never written');
   const info = await withFile(top, readVhdInfo);
   assert.equal(info.parentUuid, (await withFile(base, readVhdInfo)).uuid);
-  assert.deepEqual(info.parentLocators.map((l) => l.path), ['./base.vhd', base, './base.vhd']);
+  assert.deepEqual(info.parentLocators.map((l) => l.path), ['./base.vhd', './base.vhd', './base.vhd']);
   assert.equal((await vhdiinfo(top)).parentFilename, 'base.vhd');
   assert.deepEqual(await composedContents([base, top]), [refs[0], refs[2]]);
-  assert.deepEqual(await checkVhd(top), []);
+  await assertVhdSound(top);
   await streamVhdIntoChild(base, top);
   const vi = await vhdiinfo(top);
   assert.deepEqual([vi.diskType, vi.parentIdentifier, vi.mediaSize], ['Dynamic', undefined, SIZE]);
   assert.deepEqual(await composedContents([top]), [refs[2]]);
-  assert.deepEqual(await checkVhd(top), []);
+  await assertVhdSound(top);
 });
 
 test('re-link and the hidden flag rewrite the header, both footers and their checksums', async (t) => {
@@ -82,13 +82,13 @@ test('re-link and the hidden flag rewrite the header, both footers and their che
   assert.equal((await withFile(mid, readVhdInfo)).hidden, true);
   const bytes = await readFile(mid);
   assert.deepEqual(bytes.subarray(0, 512), bytes.subarray(-512));
-  assert.deepEqual(await checkVhd(top), [], 'hiding keeps the UUID and timestamp, so the child stays linked');
+  await assertVhdSound(top, 'hiding keeps the UUID and timestamp, so the child stays linked');
   await setVhdHidden(mid, false);
   assert.equal((await withFile(mid, readVhdInfo)).hidden, false);
   // Re-link top straight onto base: its own sectors stay, mid's are no longer seen.
   await relinkVhd(top, base);
   assert.equal((await vhdiinfo(top)).parentFilename, 'base.vhd');
-  assert.deepEqual(await checkVhd(top), []);
+  await assertVhdSound(top);
   const [composedTop] = await composedContents([top]);
   assert.notDeepEqual(composedTop, refs[2]);
   await relinkVhd(top, mid);

@@ -7,9 +7,10 @@ import { createDifferencingVhd, createDynamicVhd } from '../../../src/formats/vh
 import { chsGeometry } from '../../../src/formats/vhd/vhd-footer.js';
 import { readVhdInfo } from '../../../src/formats/vhd/vhd-info.js';
 import { resolveVhdParent } from '../../../src/formats/vhd/vhd-parent.js';
-import { checkVhd } from '../../../src/formats/vhd/vhd-check.js';
 import { run } from '../../../src/util/exec.js';
 import { composedContents, tempDir, vhdiinfo } from './vhd-tools.js';
+import { vhdUtilProblem } from '../../util/vhd-util.js';
+import { assertVhdSound } from '../../util/batmap-oracle.js';
 
 const MiB = 1024 * 1024;
 
@@ -33,14 +34,22 @@ test('a dynamic VHD has the exact size, spec geometry, footer copy and an empty 
     parentLocators: [],
   });
   const bytes = await readFile(p);
-  assert.equal(bytes.length, 512 + 1024 + 512 + 512);
+  // footer copy, header, BAT (one sector), batmap header, batmap (one sector), footer
+  assert.equal(bytes.length, 512 + 1024 + 512 + 512 + 512 + 512);
   assert.deepEqual(bytes.subarray(0, 512), bytes.subarray(bytes.length - 512));
   assert.deepEqual(bytes.subarray(1536, 1536 + 24), Buffer.alloc(24, 0xff));
+  const batmap = bytes.subarray(2048, 2560);
+  assert.equal(batmap.toString('latin1', 0, 8), 'tdbatmap');
+  assert.deepEqual([Number(batmap.readBigUInt64BE(8)), batmap.readUInt32BE(16), batmap.readUInt32BE(20), batmap.readUInt32BE(24)], [2560, 1, 0x00010002, 0xffffffff]);
+  assert.deepEqual(batmap.subarray(28), Buffer.alloc(512 - 28));
+  assert.deepEqual(bytes.subarray(2560, 3072), Buffer.alloc(512));
+  assert.equal(bytes.readUInt32BE(bytes.length - 512 + 36), 0, 'creator OS 0, as vhd_initialize_footer leaves it');
+  assert.equal(await vhdUtilProblem(p), null);
   const g = chsGeometry(size);
   assert.deepEqual([bytes.readUInt16BE(bytes.length - 512 + 56), bytes[bytes.length - 512 + 58], bytes[bytes.length - 512 + 59]], [g.cylinders, g.heads, g.sectors]);
   assert.deepEqual(await vhdiinfo(p), { diskType: 'Dynamic', mediaSize: size, identifier: info.uuid, parentIdentifier: undefined, parentFilename: undefined });
   assert.deepEqual(await composedContents([p]), [Buffer.alloc(size)]);
-  assert.deepEqual(await checkVhd(p), []);
+  await assertVhdSound(p);
 });
 
 test('geometry matches what qemu-img writes for the same size', async (t) => {
@@ -73,24 +82,32 @@ test('a differencing child names its parent the way blktap does, and survives mo
   assert.equal(info.parentName, 'disk@snap1.vhd');
   assert.deepEqual(info.parentLocators, [
     { code: 'MacX', path: './disk@snap1.vhd' },
-    { code: 'W2ku', path: base },
+    { code: 'W2ku', path: './disk@snap1.vhd' },
     { code: 'W2ru', path: './disk@snap1.vhd' },
   ]);
   const raw = await readFile(child);
   const hdr = raw.subarray(512, 1536);
   const macx = Number(hdr.readBigUInt64BE(576 + 16));
   assert.equal(raw.toString('utf8', macx, macx + hdr.readUInt32BE(576 + 8)), 'file://./disk@snap1.vhd');
-  assert.equal(hdr.readUInt32BE(576 + 4), 2, 'data space in sectors');
+  assert.equal(macx, 3072, 'locators follow the batmap');
+  assert.equal(hdr.readUInt32BE(576 + 4), 512, 'data space in bytes, as blktap writes it');
+  for (const i of [1, 2]) {
+    const at = Number(hdr.readBigUInt64BE(576 + i * 24 + 16));
+    assert.equal(at, 3072 + i * 512);
+    assert.equal(raw.toString('utf16le', at, at + hdr.readUInt32BE(576 + i * 24 + 8)), '.\\disk@snap1.vhd');
+  }
+  assert.equal(await vhdUtilProblem(child), null);
   assert.equal(resolveVhdParent(child, info), base);
   const vi = await vhdiinfo(child);
   assert.deepEqual([vi.diskType, vi.mediaSize, vi.parentIdentifier, vi.parentFilename], ['Differential', 16 * MiB, info.parentUuid, 'disk@snap1.vhd']);
-  // Moving the directory breaks the absolute W2ku locator; the relative ones still find the parent.
+  // Every locator is relative, as vhd-util writes them: moving the directory keeps the chain.
   const moved = join(dir, 'moved');
   await mkdir(moved);
   await rename(base, join(moved, 'disk@snap1.vhd'));
   await rename(child, join(moved, 'disk.vhd'));
   assert.equal(resolveVhdParent(join(moved, 'disk.vhd'), info), join(moved, 'disk@snap1.vhd'));
-  assert.deepEqual(await checkVhd(join(moved, 'disk.vhd')), []);
+  await assertVhdSound(join(moved, 'disk.vhd'));
+  assert.equal(await vhdUtilProblem(join(moved, 'disk.vhd')), null);
 });
 
 test('create refuses an existing path and sizes that are not whole sectors', async (t) => {

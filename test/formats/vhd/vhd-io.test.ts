@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { createDifferencingVhd, createDynamicVhd } from '../../../src/formats/vhd/vhd-create.js';
 import { VhdImage } from '../../../src/formats/vhd/vhd-image.js';
 import { readVhdSectors, writeVhdSectors } from '../../../src/formats/vhd/vhd-sectors.js';
-import { checkVhd } from '../../../src/formats/vhd/vhd-check.js';
 import { run } from '../../../src/util/exec.js';
 import { composedContents, prng, tempDir, vhdiinfo } from './vhd-tools.js';
+import { assertVhdSound, batmapMismatches } from '../../util/batmap-oracle.js';
+import { NodeFileAccess, type WritableFileAccess } from '../../../src/formats/file-access.js';
+import { mergeVhdBlocks } from '../../../src/formats/vhd/vhd-merge.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,7 +53,7 @@ test('sector writes and reads through BAT and bitmaps match a raw reference (own
   assert.deepEqual(await readVhdSectors([img, parent], 5 * 512, 9 * 512), cref.subarray(5 * 512, 14 * 512));
   await img.close();
   await parent.close();
-  assert.deepEqual(await checkVhd(child), []);
+  await assertVhdSound(child);
 });
 
 test('a chain written in 4 KiB units composes identically through vhdimount', async (t) => {
@@ -72,7 +74,7 @@ test('a chain written in 4 KiB units composes identically through vhdimount', as
     refs.push(Buffer.from(ref));
   }
   assert.deepEqual(await composedContents(paths), refs);
-  for (const p of paths) assert.deepEqual(await checkVhd(p), []);
+  for (const p of paths) await assertVhdSound(p);
 });
 
 test('images made by qemu-img create -f vpc are read, written and get children correctly', async (t) => {
@@ -93,7 +95,7 @@ test('images made by qemu-img create -f vpc are read, written and get children c
   assert.deepEqual(await readVhdSectors([img], 0, size), ref);
   await randomWrites(img, ref, 3, 30, 512);
   await img.close();
-  assert.deepEqual(await checkVhd(q), []);
+  await assertVhdSound(q);
   await run('qemu-img', ['convert', '-f', 'vpc', '-O', 'raw', q, join(dir, 'q.raw')]);
   assert.deepEqual((await readFile(join(dir, 'q.raw'))).subarray(0, size), ref);
   const child = join(dir, 'q-child.vhd');
@@ -105,4 +107,49 @@ test('images made by qemu-img create -f vpc are read, written and get children c
   const vi = await vhdiinfo(child);
   assert.deepEqual([vi.diskType, vi.mediaSize, vi.parentFilename], ['Differential', size, 'q.vhd']);
   assert.deepEqual(await composedContents([q, child]), [ref, cref]);
+  await assertVhdSound(child);
+});
+
+test('the batmap is written once per operation, however many blocks it marks, and never for writes that fill none', async (t) => {
+  const { dir, cleanup } = await tempDir('vhd-batmap-writes');
+  t.after(cleanup);
+  const parent = join(dir, 'p.vhd');
+  const child = join(dir, 'c.vhd');
+  await createDynamicVhd(parent, 16 * MiB);
+  await createDifferencingVhd(child, parent);
+  const BATMAP_HEADER = 1536 + 512; // 8 BAT entries: one sector
+  /** The image over a file that counts the writes touching the batmap header. */
+  const counted = async (p: string): Promise<{ img: VhdImage; writes: () => number; close: () => Promise<void> }> => {
+    const f = await NodeFileAccess.open(p, true);
+    let n = 0;
+    const w: WritableFileAccess = {
+      name: f.name,
+      size: () => f.size(),
+      read: (o, l) => f.read(o, l),
+      write: async (o, d) => {
+        if (o <= BATMAP_HEADER && o + d.length > BATMAP_HEADER) n++;
+        return f.write(o, d);
+      },
+      truncate: (l) => f.truncate(l),
+      sync: () => f.sync(),
+    };
+    return { img: await VhdImage.over(w), writes: () => n, close: () => f.close() };
+  };
+  const c = await counted(child);
+  await writeVhdSectors(c.img, 512, Buffer.alloc(4096, 1)); // block 0, partial
+  await writeVhdSectors(c.img, 5 * MiB, Buffer.alloc(MiB, 2)); // block 2, partial
+  assert.equal(c.writes(), 0, 'no block became full');
+  await writeVhdSectors(c.img, 0, Buffer.alloc(16 * MiB, 3)); // all eight blocks full at once
+  assert.equal(c.writes(), 1);
+  await c.close();
+  assert.deepEqual(await batmapMismatches(child), []);
+  assert.equal((await readFile(child))[BATMAP_HEADER + 512], 0xff);
+  const p = await counted(parent);
+  const src = await VhdImage.open(child);
+  await mergeVhdBlocks(src, p.img, { winner: 'source' });
+  await src.close();
+  assert.equal(p.writes(), 1, 'one batmap write for eight new full blocks');
+  await p.close();
+  await assertVhdSound(parent);
+  await assertVhdSound(child);
 });
