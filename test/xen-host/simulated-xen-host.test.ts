@@ -203,3 +203,32 @@ test("first contact: a QEMU that lacks a command the operation needs is a refusa
   });
   assert.deepEqual(seen, ['query-version', 'query-commands']);
 });
+
+test('simulated Xen host, pv-1 (no uuid line): internal disk-only and live snapshots on the xen-block node, deleted again; settings and data unchanged', async (t) => {
+  const h = await xenHost(t);
+  const d = h.domains.get('pv-1')!;
+  const leaf = d.disks[0]!.path;
+  const before = await settingsOf(h, 'pv-1');
+  await saveReference(leaf, 'qcow2', join(h.dir, 'ref0.raw'));
+  const i1 = await h.backend.create({ domain: d, disks: d.disks, snapshot: 'i1', type: 'internal' }, new RecordingJournal());
+  const live = await takeLiveSnapshot({
+    domain: d, disks: d.disks, snapshot: 'i2', type: 'internal', backend: h.backend, driver: h.driver, journal: new RecordingJournal(),
+    stateDir: h.config.stateDir, quiesce: 'off', guestAgentSocket: null,
+  });
+  assert.equal(live.memoryFile, join(h.config.stateDir, d.key, 'i2.save'), 'under Xen the memory of an internal snapshot is an xl save file');
+  const aux = await h.qemu.get('pv-1')!.aux();
+  const tags = await aux.execute<{ 'node-name': string; image?: { snapshots?: { name: string }[] } }[]>('query-named-block-nodes', { flat: true });
+  aux.close();
+  assert.deepEqual(tags.find((n) => n['node-name'] === 'xvda-qcow2')!.image!.snapshots!.map((s) => s.name), ['i1', 'i2']);
+  assert.deepEqual(await settingsOf(h, 'pv-1'), before);
+  await h.backend.delete({ domain: d, snapshot: 'i1', type: 'internal', disks: i1 }, new RecordingJournal());
+  await h.backend.delete({ domain: d, snapshot: 'i2', type: 'internal', disks: live.disks }, new RecordingJournal());
+  assert.deepEqual(await settingsOf(h, 'pv-1'), before);
+  assert.deepEqual(await readdir(join(h.dir, 'lib')), []);
+  const c = await h.qemu.get('pv-1')!.aux();
+  await c.execute('quit').catch(() => {});
+  await new Promise<void>((r) => h.qemu.get('pv-1')!.process.once('exit', () => r()));
+  assert.deepEqual((await exec('qemu-img', ['snapshot', '-l', leaf])).stdout, '');
+  assert.ok(await sameContent(leaf, 'qcow2', join(h.dir, 'ref0.raw'), 'raw'));
+  await assertCleanImage(leaf, 'qcow2');
+});
