@@ -104,6 +104,15 @@ test('xl stand-in follows Xen: pauses nest, unpausing a running domain fails, sa
   );
   assert.deepEqual(parseXlListTable(v).map((r) => [r.name, r.uuid]), [['Domain-0', '00000000-0000-0000-0000-000000000000'], ['web-1', '00000005-0000-4000-8000-000000000000'], ['bare-1', bare.config.c_info.uuid]]);
   assert.equal(parseXlListLong(await w.xl(['list', '-l', 'bare-1']))[0]!.uuid, bare.config.c_info.uuid, 'list -l carries the same live UUID');
+  // refusals as xl_utils.c def_getopt words them: exit 2
+  const refused = async (args: string[], stderr: string) =>
+    assert.rejects(w.xl(args), (e: unknown) => e instanceof BackendError && e.exitCode === 2 && e.stderr === stderr, args.join(' '));
+  await refused(['pause', '-t', 'web-1'], "option `t' not supported.\n");
+  await refused(['pause'], "'xl pause' requires at least 1 argument.\n\n");
+  await refused(['save', '-p', 'web-1'], "'xl save' requires at least 2 arguments.\n\n");
+  await refused(['save', '-x', 'web-1', save], "option `x' not supported.\n");
+  await refused(['restore', '-q', save], "option `q' not supported.\n");
+  await refused(['destroy'], "'xl destroy' requires at least 1 argument.\n\n");
 });
 
 test('xl stand-in: for an HVM guest, list -l, unpause and save talk to the device model under libxl\'s QMP lock, and give up after the QMP timeout while someone holds it', async (t) => {
