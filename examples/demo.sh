@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 xensnap() { node dist/src/cli/main.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "xensnap validate -l policies/ examples/"
-xensnap validate -l policies/ examples/
+step "xensnap validate -l policies/ examples/policies/ examples/gitops/policies/"
+xensnap validate -l policies/ examples/policies/ examples/gitops/policies/
 
 LAB=.lab/demo
 xensnap lab destroy "$LAB"

@@ -179,3 +179,15 @@ test('with a host config, validate says which disks an internal and an external 
     stderr: '',
   });
 });
+
+test("make demo's validate line (examples/demo.sh) passes on the shipped policies", async () => {
+  const { readFile } = await import('node:fs/promises');
+  const demo = await readFile(join(REPO_ROOT, 'examples', 'demo.sh'), 'utf8');
+  const line = demo.split('\n').find((l) => l.startsWith('xensnap validate '));
+  assert.ok(line, 'demo.sh runs xensnap validate');
+  const [cmd, ...rest] = line.split(/\s+/).slice(1);
+  const args = [cmd!, ...rest.map((a) => (a.startsWith('-') ? a : join(REPO_ROOT, a)))];
+  const r = await cli(['--config', join(REPO_ROOT, 'examples', 'config', 'config.yaml.example'), ...args]);
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, 0, r.stdout);
+});
