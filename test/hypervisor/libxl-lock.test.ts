@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { acquireFileLock } from '../../src/hypervisor/xen/file-lock.js';
 import { STUBS } from '../inventory/paths.js';
+import { waitUntilLocked } from '../util/lock-held.js';
 
 const exec = promisify(execFile);
 
@@ -54,7 +55,7 @@ test('a holder that keeps the lock makes xensnap wait, then fail naming the file
   const file = join(dir, 'userdata-l.9.aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.qmp-socket-lock');
   const holder = spawn(process.execPath, [join(STUBS, 'libxl-lock-contender.mjs'), file, '1', '30000', join(dir, 'log'), 'libxl'], { stdio: 'ignore' });
   t.after(() => holder.kill('SIGKILL'));
-  for (let i = 0; i < 100 && !(await readFile(join(dir, 'log'), 'utf8').catch(() => '')); i++) await new Promise((r) => setTimeout(r, 20));
+  await waitUntilLocked(file);
   const t0 = Date.now();
   await assert.rejects(acquireFileLock(file, 1000), {
     name: 'BackendError',

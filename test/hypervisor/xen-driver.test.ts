@@ -1,5 +1,6 @@
 // The xen driver against the recording `xl` stand-in, with a real QEMU playing the device model on
 // <runDir>/qmp-libxl-<domid> (qdisk node names xvda-qcow2, xvdb-qcow2 like Xen's).
+import { waitUntilLocked } from '../util/lock-held.js';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -106,7 +107,7 @@ test("xen: QMP sessions hold libxl's flock; a lock held elsewhere makes xensnap 
   // Another holder (libxl, say) keeps the lock: xensnap waits lockTimeoutMs, then fails clearly.
   const holder = spawn('flock', [lockFile, 'sleep', '30'], { stdio: 'ignore' });
   t.after(() => holder.kill('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 200));
+  await waitUntilLocked(lockFile);
   const waiting = new XenDriver({ xl: l.world.xl, runDir: l.runDir, libDir: l.dir, lockTimeoutMs: 1000 });
   await assert.rejects(waiting.qmp(l.domain), new RegExp(`^BackendError: cannot take the lock ${lockFile}: still held by another process after 1000 ms`));
   holder.kill('SIGKILL');

@@ -1,3 +1,4 @@
+import { waitUntilLocked } from '../util/lock-held.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
@@ -144,7 +145,7 @@ test('xl stand-in: for an HVM guest, list -l, unpause and save talk to the devic
   const lock = join(dir, 'userdata-l.4.44444444-0000-4000-8000-000000000000.qmp-socket-lock');
   const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
   t.after(() => holder.kill('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 200));
+  await waitUntilLocked(lock);
   await assert.rejects(w.xl(['list', '-l', 'win-1']), (e: unknown) => e instanceof BackendError && e.exitCode === 1 && /Failed to grab lock for qmp-socket-lock: timeout after 1500 ms/.test(e.stderr));
   holder.kill('SIGKILL');
   await rm(lock, { force: true });
