@@ -131,7 +131,7 @@ test('a real daemon on the lab: file change → snapshot, invalid edit keeps the
   assert.deepEqual(seriesLines(m.get('xensnap_policies_in_force')), ['xensnap_policies_in_force{} 2']);
   // the status file is written asynchronously after the run's log line
   let status = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8'));
-  for (let i = 0; i < 100 && status.state !== 'idle'; i++) {
+  for (const end = Date.now() + 30_000; status.state !== 'idle' && Date.now() < end; ) {
     await new Promise((r) => setTimeout(r, 20));
     status = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8'));
   }
@@ -143,7 +143,9 @@ test('a real daemon on the lab: file change → snapshot, invalid edit keeps the
   // SIGHUP reloads config and policies: fixed file → valid again
   await writeFile(join(lab.dir, 'fixed.yaml'), policy('db-b'));
   await rename(join(lab.dir, 'fixed.yaml'), join(policyDir, 'db-b.yaml'));
-  await new Promise((r) => setTimeout(r, 1500)); // let the file-change run pass
+  // the file-change run picks the fixed file up (valid again) and finishes before the SIGHUP
+  at = await log.waitFor((l) => l.msg === 'policy set loaded', at + 1, 'the fixed set loaded by a file-change run');
+  at = await log.waitFor(finished, at, 'the file-change run after the fix');
   const before = log.lines.length;
   child.kill('SIGHUP');
   const hup = await log.waitFor((l) => l.msg === 'SIGHUP: reloading config and policies', before, 'the SIGHUP log line');
