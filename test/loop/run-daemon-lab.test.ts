@@ -70,9 +70,12 @@ async function exists(p: string): Promise<boolean> {
 
 test('a real daemon on the lab: file change → snapshot, invalid edit keeps the set, SIGHUP, lock, SIGTERM', { timeout: 150_000 }, async (t) => {
   const base = await mkdtemp(join(tmpdir(), 'xensnap-run-lab-'));
-  t.after(() => rm(base, { recursive: true, force: true }));
   const lab = await createLab(join(base, 'lab'));
-  t.after(() => destroyLab(lab.dir));
+  // after-hooks run in the order they were added: the lab (its web-3 QEMU) goes before the dir holding it
+  t.after(async () => {
+    await destroyLab(lab.dir);
+    await rm(base, { recursive: true, force: true });
+  });
   const policyDir = join(lab.dir, 'policies');
   const stateDir = join(lab.dir, 'state');
   for (const f of ['web.yaml', 'db.yaml', 'apps.yaml']) await rm(join(policyDir, f));
