@@ -28,9 +28,11 @@ const records = async (w: World) => {
 test('a second apply while one runs exits 1 naming the holder; the first finishes', async (t) => {
   // The first apply's pre hook holds it (and the lock) until the test lets it go: no sleep to outlast.
   const gate = await mkdtemp(join(tmpdir(), 'xensnap-apply-gate-'));
-  t.after(() => rm(gate, { recursive: true, force: true }));
   const release = join(gate, 'release');
-  t.after(() => writeFile(release, '')); // never leave a hook waiting when an assertion fails
+  t.after(async () => {
+    await writeFile(release, ''); // never leave a hook waiting when an assertion fails
+    await rm(gate, { recursive: true, force: true });
+  });
   const hold = [process.execPath, '-e', "const t = setInterval(() => require('fs').existsSync(process.argv[1]) && clearInterval(t), 20)", release];
   const w = await setup(`hooks:\n  slow:\n    pre: ${JSON.stringify(hold)}\n    timeout: 30s\n`, 'slow');
   t.after(() => w.close());
