@@ -31,7 +31,7 @@ async function tempHost(t: { after(fn: () => Promise<void>): void }) {
 }
 
 async function readStatus(stateDir: string, until: (s: DaemonStatus) => boolean): Promise<DaemonStatus> {
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 20_000; Date.now() < end; ) {
     const s = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8').catch(() => 'null')) as DaemonStatus | null;
     if (s && until(s)) return s;
     await new Promise((r) => setTimeout(r, 10));
@@ -205,7 +205,7 @@ test('daemon: a run that ignores the stop is abandoned after the timeout (exit 1
       signals.emit('SIGTERM');
       await done;
     });
-    for (let i = 0; i < 500 && rec.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const end = Date.now() + 20_000; rec.inFlight === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
     assert.equal(rec.inFlight, 1, 'the startup run is in flight');
     signals.emit('SIGTERM');
     await flush();
