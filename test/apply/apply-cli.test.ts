@@ -26,15 +26,26 @@ const records = async (w: World) => {
 };
 
 test('a second apply while one runs exits 1 naming the holder; the first finishes', async (t) => {
-  const w = await setup(`hooks:\n  slow:\n    pre: ["/bin/sleep", "1.5"]\n    timeout: 10s\n`, 'slow');
+  // The first apply's pre hook holds it (and the lock) until the test lets it go: no sleep to outlast.
+  const gate = await mkdtemp(join(tmpdir(), 'xensnap-apply-gate-'));
+  const release = join(gate, 'release');
+  t.after(async () => {
+    await writeFile(release, ''); // never leave a hook waiting when an assertion fails
+    await rm(gate, { recursive: true, force: true });
+  });
+  const hold = [process.execPath, '-e', "const t = setInterval(() => require('fs').existsSync(process.argv[1]) && clearInterval(t), 20)", release];
+  const w = await setup(`hooks:\n  slow:\n    pre: ${JSON.stringify(hold)}\n    timeout: 30s\n`, 'slow');
   t.after(() => w.close());
   const at = slot('hp', 1).at;
   const first = spawn(process.execPath, [MAIN, '--config', w.config, 'apply', '--yes', '--at', at], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out1 = '';
   first.stdout.setEncoding('utf8').on('data', (s: string) => (out1 += s));
   const done = new Promise<number | null>((res) => first.on('exit', (c) => res(c)));
-  for (let i = 0; i < 200 && !(await access(join(w.state, '.lock')).then(() => true, () => false)); i++) await sleep(10);
+  for (const end = Date.now() + 60_000; !(await access(join(w.state, '.lock')).then(() => true, () => false)); await sleep(10)) {
+    if (Date.now() > end) assert.fail('the first apply never took the lock');
+  }
   const second = await cli(w, ['apply', '--yes', '--at', at]);
+  await writeFile(release, '');
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`another xensnap \\(pid ${first.pid}\\) holds the lock ${join(w.state, '.lock')}`));
   assert.equal(await done, 0, out1);

@@ -109,18 +109,34 @@ test('a pre hook that times out skips the create with the timeout; never through
   assert.deepEqual(s.written, []);
 });
 
-test('domains run with bounded concurrency: never more than `concurrency` at once, all of them run', async (t) => {
+test('domains run with bounded concurrency: never more than `concurrency` at once, all of them run', { timeout: 30_000 }, async (t) => {
   const s = await setup(t);
   const doms = ['d-1', 'd-2', 'd-3', 'd-4', 'd-5'].map((n) => dom(n, 'qdisk'));
   let inFlight = 0;
   let most = 0;
+  let started = 0;
+  // No sleeps: a create is held until `concurrency` (2) creates are in flight at once, or every
+  // domain has started — an executor running them one at a time never gets there and times out.
+  // Before letting them go, the process must be quiet (no file-system request pending over some
+  // event-loop turns): an executor starting a third domain would be journaling it then, and
+  // reach create while two are still held.
+  const waiting: Array<() => void> = [];
+  const quiet = async () => {
+    for (let calm = 0; calm < 5; ) {
+      await new Promise<void>((r) => setImmediate(r));
+      calm = process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq')) ? 0 : calm + 1;
+    }
+  };
   const slow: SnapshotBackend = {
     name: 'qdisk',
     refusal: () => null,
     async create(req) {
       inFlight++;
+      started++;
       most = Math.max(most, inFlight);
-      await new Promise((r) => setTimeout(r, 40));
+      const held = new Promise<void>((r) => waiting.push(r));
+      if (inFlight === 2 || started === doms.length) void quiet().then(() => waiting.splice(0).forEach((release) => release()));
+      await held;
       inFlight--;
       return req.disks.map((d) => ({ vdev: d.vdev, format: d.format, backend: d.backend, frozenPath: `${d.path}@x` }));
     },

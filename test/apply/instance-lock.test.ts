@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile, readFile, stat, readdir } from 'node:fs/promise
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { acquireInstanceLock, waitForInstanceLock } from '../../src/apply/instance-lock.js';
 import { processStartTime } from '../../src/apply/process-start-time.js';
 
@@ -30,7 +31,7 @@ test('a second taker is refused while a live process holds it', async (t) => {
   const state = await tempState(t);
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 100));
+  await once(child, 'spawn');
   await acquireInstanceLock(state, 'probe').then((l) => l.release()); // creates the dir
   const owner = { pid: child.pid, startTime: await processStartTime(child.pid!), hostname: hostname(), since: 'x', command: 'run' };
   await writeFile(join(state, '.lock'), JSON.stringify(owner));
@@ -68,10 +69,13 @@ test('two takers at once: exactly one wins', async (t) => {
 test('waitForInstanceLock waits for the holder to finish, and gives up when aborted', async (t) => {
   const state = await tempState(t);
   const held = await acquireInstanceLock(state, 'apply');
-  setTimeout(() => void held.release(), 150);
-  const started = Date.now();
+  let released = false;
+  setTimeout(() => {
+    released = true;
+    void held.release();
+  }, 150);
   const lock = await waitForInstanceLock(state, 'run', { pollMs: 20 });
-  assert.ok(Date.now() - started >= 140, 'it waited for the release');
+  assert.equal(released, true, 'it waited for the release');
   const ac = new AbortController();
   ac.abort();
   await assert.rejects(waitForInstanceLock(state, 'run', { pollMs: 20, signal: ac.signal }), { message: `another xensnap (pid ${process.pid}) holds the lock ${join(state, '.lock')}` });

@@ -2,12 +2,15 @@
 // recovers through the same journal as apply, and the domain ends with no drift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createLab, destroyLab, type Lab } from '../../src/lab/create-lab.js';
 import { assertCleanImage, sameContent, saveReference, writePattern } from '../util/image-refs.js';
 import { chainOf, journalFiles, spawnCli } from './one-off-helpers.js';
+import { makeRaw, refWrite, sameBytes } from '../hypervisor/live-vm.js';
+import { QmpClient } from '../../src/qmp/qmp-client.js';
+import { humanMonitor } from '../../src/qmp/human-monitor.js';
 
 const DB1 = '7d2e4a10-1c3b-4f5e-8a9b-0c1d2e3f4a5b';
 
@@ -34,6 +37,46 @@ test.after(async () => {
 const crashAt = (step: string, ...args: string[]) => spawnCli(lab.qemuConfig, args, { XENSNAP_TEST_CRASH_AT: step });
 const cli = (...args: string[]) => spawnCli(lab.qemuConfig, args);
 
+const DB1_DISKS = ['xvda', 'xvdb'] as const;
+type Refs = Record<(typeof DB1_DISKS)[number], string>;
+
+/**
+ * Raw references of db-1's disks as they show now (`before`: what a snapshot taken now must
+ * freeze) and copies (`after`) that later writes go to as well (what the leaves must show).
+ */
+async function db1References(tag: string): Promise<{ before: Refs; after: Refs }> {
+  const before = {} as Refs;
+  const after = {} as Refs;
+  for (const v of DB1_DISKS) {
+    before[v] = join(lab.dir, `${tag}-${v}.before.raw`);
+    after[v] = join(lab.dir, `${tag}-${v}.after.raw`);
+    await saveReference(img(`db-1-${v}.qcow2`), 'qcow2', before[v]);
+    await copyFile(before[v], after[v]);
+  }
+  return { before, after };
+}
+
+/** A write to db-1's leaf (shut off: straight into the image) and to the given raw references. */
+async function db1Write(v: (typeof DB1_DISKS)[number], pattern: number, off: number, len: number, refs: string[]) {
+  await writePattern(img(`db-1-${v}.qcow2`), 'qcow2', pattern, off, len);
+  for (const r of refs) await writePattern(r, 'raw', pattern, off, len);
+}
+
+/** Every leaf shows `after`; the snapshot's frozen images (when named) show `before` and not `after`. */
+async function assertDb1Data(refs: { before: Refs; after: Refs }, snapshot: string | null, what: string) {
+  for (const v of DB1_DISKS) {
+    assert.ok(await sameContent(img(`db-1-${v}.qcow2`), 'qcow2', refs.after[v], 'raw'), `${what}: the ${v} leaf shows every write`);
+    if (!snapshot) continue;
+    const frozen = img(`db-1-${v}@${snapshot}.qcow2`);
+    assert.ok(await sameContent(frozen, 'qcow2', refs.before[v], 'raw'), `${what}: ${snapshot}'s ${v} image holds the data from before the snapshot`);
+    assert.ok(!(await sameContent(frozen, 'qcow2', refs.after[v], 'raw')), `${what}: ${snapshot}'s ${v} image has none of the later writes`);
+  }
+}
+
+async function removeRefs(refs: { before: Refs; after: Refs }) {
+  for (const f of [...Object.values(refs.before), ...Object.values(refs.after)]) await rm(f, { force: true });
+}
+
 /** db-1 as the lab made it: leaf over the foreign base, nothing of xensnap's, no journal. */
 async function assertDb1Clean() {
   assert.deepEqual(await chainOf(img('db-1-xvda.qcow2')), [img('db-1-xvda.qcow2'), img('base-template.qcow2')]);
@@ -49,7 +92,10 @@ async function assertDb1Clean() {
   assert.deepEqual(l.findings.map((f) => f.message), []);
 }
 
-test('killed in the middle of an external create: the same create run again rolls it back first, then succeeds', async () => {
+test('killed in the middle of an external create: the same create run again rolls it back first, then succeeds; data where it belongs', async () => {
+  await db1Write('xvda', 0x1a, 1 << 20, 65536, []);
+  await db1Write('xvdb', 0x1b, 2 << 20, 65536, []);
+  const refs = await db1References('c1');
   const k = await crashAt('qdisk-offline.external-switch:xvda', 'create', 'db-1', '-n', 'c1');
   assert.equal(k.signal, 'SIGKILL');
   assert.equal((await journalFiles(state)).length, 1);
@@ -61,12 +107,21 @@ test('killed in the middle of an external create: the same create run again roll
   assert.deepEqual(lines.slice(1), ['created snapshot c1 of db-1 (disk-only, external, disks xvda, xvdb)', '']);
   assert.deepEqual(await chainOf(img('db-1-xvda.qcow2')), [img('db-1-xvda.qcow2'), img('db-1-xvda@c1.qcow2'), img('base-template.qcow2')]);
   assert.deepEqual(await journalFiles(state), []);
+  // writes after the snapshot, overlapping the earlier ones, go to the leaves only
+  await db1Write('xvda', 0x2a, (1 << 20) + 4096, 8192, [refs.after.xvda]);
+  await db1Write('xvdb', 0x2b, (2 << 20) + 512, 4096, [refs.after.xvdb]);
+  await assertDb1Data(refs, 'c1', 'after the recovered create');
   const d = await cli('delete', 'db-1', 'c1', '--yes');
   assert.equal(d.code, 0, d.err);
+  await assertDb1Data(refs, null, 'after deleting c1');
+  await removeRefs(refs);
   await assertDb1Clean();
 });
 
 test('killed after the images were made but before the record: apply resolves it one way or the other; no drift', async () => {
+  await db1Write('xvda', 0x3a, 5 << 20, 65536, []);
+  await db1Write('xvdb', 0x3b, 6 << 20, 65536, []);
+  const refs = await db1References('c2');
   const k = await crashAt('record.write', 'create', 'db-1', '-n', 'c2');
   assert.equal(k.signal, 'SIGKILL');
   const a = await spawnCli(bare, ['apply', '--yes', '--json']);
@@ -86,9 +141,14 @@ test('killed after the images were made but before the record: apply resolves it
     assert.deepEqual([record.policy, record.pinned], [null, false]);
     const l = await cli('list', 'db-1', '--json');
     assert.deepEqual((JSON.parse(l.out) as { findings: Array<{ message: string }> }).findings.map((f) => f.message), []);
+    await db1Write('xvda', 0x4a, (5 << 20) + 4096, 8192, [refs.after.xvda]);
+    await db1Write('xvdb', 0x4b, (6 << 20) + 512, 4096, [refs.after.xvdb]);
+    await assertDb1Data(refs, 'c2', 'after the create was finished by recovery');
     const d = await cli('delete', 'db-1', 'c2', '--yes');
     assert.equal(d.code, 0, d.err);
   }
+  await assertDb1Data(refs, null, record ? 'after deleting c2' : 'after the create was rolled back');
+  await removeRefs(refs);
   await assertDb1Clean();
 });
 
@@ -113,7 +173,24 @@ test('killed in the middle of a delete merge, and before the record went: apply 
   }
 });
 
-test('killed inside the QMP transaction of a create on the running web-3: apply rolls it back; the domain runs on its own leaf', async () => {
+/** A guest-like write on the running web-3's disk xvdb (HMP qemu-io on its device), flushed, and to `refs`. */
+async function web3Write(pattern: number, off: number, len: number, refs: string[]) {
+  const c = await QmpClient.connect(join(lab.dir, 'run', 'web-3.qmp'));
+  try {
+    const dev = '/machine/peripheral/vd1/virtio-backend';
+    await humanMonitor(c, `qemu-io -d ${dev} "write -P 0x${pattern.toString(16)} ${off} ${len}"`);
+    await humanMonitor(c, `qemu-io -d ${dev} "flush"`);
+  } finally {
+    c.close();
+  }
+  for (const r of refs) await refWrite(r, pattern, off, len);
+}
+
+test('killed inside the QMP transaction of a create on the running web-3: apply rolls it back; the domain runs on its own leaf, data intact', async () => {
+  const ref = join(lab.dir, 'web-3-xvdb.ref.raw');
+  const frozenRef = join(lab.dir, 'web-3-xvdb.frozen.raw');
+  await makeRaw(ref, 64 << 20);
+  await web3Write(0x5d, 1 << 20, 65536, [ref]);
   const k = await crashAt('qdisk-online.transaction', 'create', 'web-3', '-n', 'r1', '--disks', 'xvdb');
   assert.equal(k.signal, 'SIGKILL');
   const a = await spawnCli(bare, ['apply', '--yes', '--json']);
@@ -129,9 +206,20 @@ test('killed inside the QMP transaction of a create on the running web-3: apply 
   assert.deepEqual(l.domains[0]!.disks.map((d) => d.chain.map((m) => m.path)), [[img('web-3-xvda.qcow2')], [img('web-3-xvdb.qcow2')]], 'QEMU itself writes to the leaves again');
   assert.deepEqual(l.snapshots.map((s) => s.name), ['golden']);
   assert.deepEqual(l.findings.map((f) => f.message), []);
+  const leaf = img('web-3-xvdb.qcow2');
+  assert.ok(await sameBytes(leaf, 'qcow2', ref), 'the leaf shows what the guest wrote before the crash');
+  await web3Write(0x5e, (1 << 20) + 4096, 8192, [ref]);
+  assert.ok(await sameBytes(leaf, 'qcow2', ref), "the guest's writes after the recovery reach the leaf");
   // and the same name can be used now
+  await copyFile(ref, frozenRef);
   const again = await cli('create', 'web-3', '-n', 'r1', '--disks', 'xvdb');
   assert.deepEqual([again.code, again.out, again.err], [0, 'created snapshot r1 of web-3 (disk-only, external, disk xvdb)\n', '']);
+  await web3Write(0x5f, (1 << 20) + 512, 4096, [ref]);
+  assert.ok(await sameBytes(img('web-3-xvdb@r1.qcow2'), 'qcow2', frozenRef), 'r1 holds the data from before it');
+  assert.ok(await sameBytes(leaf, 'qcow2', ref), 'the leaf over r1 shows every write');
   const d = await cli('delete', 'web-3', 'r1', '--yes');
   assert.equal(d.code, 0, d.err);
+  assert.ok(await sameBytes(leaf, 'qcow2', ref), 'deleting r1 keeps the guest-visible data');
+  await rm(ref);
+  await rm(frozenRef);
 });

@@ -70,9 +70,12 @@ async function exists(p: string): Promise<boolean> {
 
 test('a real daemon on the lab: file change → snapshot, invalid edit keeps the set, SIGHUP, lock, SIGTERM', { timeout: 150_000 }, async (t) => {
   const base = await mkdtemp(join(tmpdir(), 'xensnap-run-lab-'));
-  t.after(() => rm(base, { recursive: true, force: true }));
   const lab = await createLab(join(base, 'lab'));
-  t.after(() => destroyLab(lab.dir));
+  // after-hooks run in the order they were added: the lab (its web-3 QEMU) goes before the dir holding it
+  t.after(async () => {
+    await destroyLab(lab.dir);
+    await rm(base, { recursive: true, force: true });
+  });
   const policyDir = join(lab.dir, 'policies');
   const stateDir = join(lab.dir, 'state');
   for (const f of ['web.yaml', 'db.yaml', 'apps.yaml']) await rm(join(policyDir, f));
@@ -131,7 +134,7 @@ test('a real daemon on the lab: file change → snapshot, invalid edit keeps the
   assert.deepEqual(seriesLines(m.get('xensnap_policies_in_force')), ['xensnap_policies_in_force{} 2']);
   // the status file is written asynchronously after the run's log line
   let status = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8'));
-  for (let i = 0; i < 100 && status.state !== 'idle'; i++) {
+  for (const end = Date.now() + 30_000; status.state !== 'idle' && Date.now() < end; ) {
     await new Promise((r) => setTimeout(r, 20));
     status = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8'));
   }
@@ -143,7 +146,9 @@ test('a real daemon on the lab: file change → snapshot, invalid edit keeps the
   // SIGHUP reloads config and policies: fixed file → valid again
   await writeFile(join(lab.dir, 'fixed.yaml'), policy('db-b'));
   await rename(join(lab.dir, 'fixed.yaml'), join(policyDir, 'db-b.yaml'));
-  await new Promise((r) => setTimeout(r, 1500)); // let the file-change run pass
+  // the file-change run picks the fixed file up (valid again) and finishes before the SIGHUP
+  at = await log.waitFor((l) => l.msg === 'policy set loaded', at + 1, 'the fixed set loaded by a file-change run');
+  at = await log.waitFor(finished, at, 'the file-change run after the fix');
   const before = log.lines.length;
   child.kill('SIGHUP');
   const hup = await log.waitFor((l) => l.msg === 'SIGHUP: reloading config and policies', before, 'the SIGHUP log line');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ async function tempHost(t: { after(fn: () => Promise<void>): void }) {
 }
 
 async function readStatus(stateDir: string, until: (s: DaemonStatus) => boolean): Promise<DaemonStatus> {
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 20_000; Date.now() < end; ) {
     const s = JSON.parse(await readFile(join(stateDir, '.status.json'), 'utf8').catch(() => 'null')) as DaemonStatus | null;
     if (s && until(s)) return s;
     await new Promise((r) => setTimeout(r, 10));
@@ -204,7 +205,7 @@ test('daemon: a run that ignores the stop is abandoned after the timeout (exit 1
       signals.emit('SIGTERM');
       await done;
     });
-    for (let i = 0; i < 500 && rec.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const end = Date.now() + 20_000; rec.inFlight === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
     assert.equal(rec.inFlight, 1, 'the startup run is in flight');
     signals.emit('SIGTERM');
     await flush();
@@ -231,12 +232,16 @@ test('xensnap status without a status file says so and exits 1', async (t) => {
   });
 });
 
-test('status of a daemon that died without stopping is shown as stale', async () => {
-  const { renderStatusText } = await import('../../src/loop/render-status.js');
+test('status of a daemon that died without stopping is shown as stale (its pid really gone)', async (t) => {
+  const h = await tempHost(t);
+  // A real process that has exited (and been reaped): its pid is what a killed daemon leaves behind.
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  const deadPid = child.pid!;
+  await once(child, 'exit');
   const s: DaemonStatus = {
     formatVersion: 1,
     state: 'reconciling',
-    pid: 999999,
+    pid: deadPid,
     started: '2026-03-10T10:00:00.000Z',
     updatedAt: '2026-03-10T10:05:00.000Z',
     lastRun: null,
@@ -245,10 +250,14 @@ test('status of a daemon that died without stopping is shown as stale', async ()
     policySet: { valid: false, count: 0, revision: null, diagnostics: [], inForce: null },
     lastErrors: [],
   };
+  await mkdir(h.stateDir, { recursive: true });
+  await writeFile(join(h.stateDir, '.status.json'), JSON.stringify(s));
+  const dead = await statusOut(h.configFile);
+  assert.equal(dead.code, 1);
   assert.equal(
-    renderStatusText(s, false),
+    dead.out,
     [
-      'daemon: not running (pid 999999 is gone without stopping; status from 2026-03-10T10:05:00.000Z)',
+      `daemon: not running (pid ${deadPid} is gone without stopping; status from 2026-03-10T10:05:00.000Z)`,
       'state: reconciling (stale)',
       'last run: none yet',
       'last success: never',
@@ -256,4 +265,10 @@ test('status of a daemon that died without stopping is shown as stale', async ()
       '',
     ].join('\n'),
   );
+  assert.deepEqual(JSON.parse((await statusOut(h.configFile, ['--json'])).out), { ...s, running: false });
+  // The same file naming a live pid (this test's) reads as a running daemon: the check looked at the pid.
+  await writeFile(join(h.stateDir, '.status.json'), JSON.stringify({ ...s, pid: process.pid }));
+  const alive = await statusOut(h.configFile);
+  assert.equal(alive.code, 0);
+  assert.equal(alive.out.split('\n').slice(0, 2).join('\n'), `daemon: running (pid ${process.pid}, since 2026-03-10T10:00:00.000Z)\nstate: reconciling`);
 });

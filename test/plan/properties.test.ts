@@ -11,6 +11,7 @@ import { isoSeconds, slotsBetween } from '../../src/plan/slots.js';
 import { domain, foreign, managed, observed, policy, slotSnap } from './fixtures.js';
 import { prng } from './prng.js';
 import { referenceKept } from './reference-retention.js';
+import { referenceSlots } from './reference-slots.js';
 
 const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
 const SCHEDULES = ['0 * * * *', '30 2 * * *', '0 */6 * * *', '15 3 * * 1', '0 0 1 * *', '*/30 * * * *'];
@@ -125,29 +126,82 @@ test('property: safety, idempotence, determinism and stable names over random wo
   }
 });
 
-test('property: simulate equals a clock that plans at every slot and at random moments between (300 cases)', () => {
+/** The UTC offset of `tz` at `ms` in minutes, read from Intl (longOffset: "GMT+05:30"). */
+function tzOffsetMinutes(tz: string, ms: number): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')!.value;
+  const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/**
+ * The planner over time, modelled for the test: at each moment the latest slot at or before it is
+ * created when missing, then the snapshots no retention rule keeps (referenceKept; the newest is
+ * always kept) are deleted — with limits, none when that is more than half of them (the
+ * more-than-half guard) and otherwise at most `maxDeletes`, oldest first.
+ */
+function modelClock(slots: number[], moments: number[], tz: string, retention: Retention, limits: { maxDeletes: number; halfGuard: boolean }) {
+  let held: number[] = [];
+  let created = 0;
+  for (const t of moments) {
+    const due = slots.filter((s) => s <= t).pop();
+    if (due !== undefined && !held.includes(due)) {
+      held.push(due);
+      created++;
+    }
+    const keep = referenceKept(held, tz, retention);
+    keep.add(Math.max(...held));
+    let unwanted = held.filter((s) => !keep.has(s)).sort((a, b) => a - b);
+    if (limits.halfGuard && unwanted.length * 2 > held.length) unwanted = [];
+    unwanted = unwanted.slice(0, limits.maxDeletes);
+    held = held.filter((s) => !unwanted.includes(s));
+  }
+  return { survivors: held.sort((a, b) => a - b).map(isoSeconds), created };
+}
+
+test('property: simulate and a clock planning at every slot and between equal an independent model; limits on in a third (300 cases)', (t) => {
   const r = prng(7);
-  const schedules = ['0 * * * *', '30 2 * * *', '0 */6 * * *', '15 3 * * 1'];
+  const schedules = ['0 * * * *', '30 2 * * *', '0 */6 * * *', '15 3 * * 1', '*/30 * * * *'];
+  // spans starting near daylight-saving changes: spring gaps (New York, Paris, Lord Howe's 30 min),
+  // repeated autumn hours (Lord Howe, Paris, New York), and a quiet week
+  const starts = ['2026-03-06', '2026-03-27', '2026-04-03', '2026-10-02', '2026-10-22', '2026-10-30'].map((d) => Date.parse(`${d}T00:00:00Z`));
+  let limited = 0;
+  const seen = { deletes: 0, heldBack: 0, dst: 0 };
   for (let c = 0; c < 300; c++) {
-    const pol = policy('sim', { schedule: r.pick(schedules), timezone: r.pick(ZONES) }, randomRetention(r));
-    const from = Date.parse('2026-10-22T00:00:00Z') + r.int(0, 48) * HOUR;
-    const to = from + r.int(1, 6) * 24 * HOUR;
-    const res = simulate({ policy: pol, from: new Date(from), to: new Date(to) });
-    const sp = simulatedPolicy(pol);
-    const slots = slotsBetween(sp.schedule, sp.timezone, from, to);
+    const schedule = r.pick(schedules);
+    const pol = policy('sim', { schedule, timezone: r.pick(ZONES) }, randomRetention(r));
+    const from = r.pick(starts) + r.int(0, 48) * HOUR;
+    // a weekly schedule gets at least 8 days: every case has slots
+    const to = from + (schedule === '15 3 * * 1' ? r.int(8, 22) : r.int(1, 6)) * 24 * HOUR;
+    const label = `case ${c}: ${pol.schedule} ${pol.timezone} ${isoSeconds(from)}..${isoSeconds(to)} ${JSON.stringify(pol.retention)}`;
+    const slots = referenceSlots(pol.schedule, pol.timezone, from, to);
+    assert.ok(slots.length > 0, `${label}: no slot`);
     const moments = [...slots, ...Array.from({ length: r.int(0, 30) }, () => from + Math.floor(r.next() * (to - from)))]
-      .filter((t) => t >= (slots[0] ?? Infinity))
+      .filter((t) => t >= slots[0]!)
       .sort((a, b) => a - b);
+    const limits = c % 3 === 2 ? { maxDeletes: r.int(0, 3), halfGuard: r.chance(0.5) } : { maxDeletes: Infinity, halfGuard: false };
+    const want = modelClock(slots, moments, pol.timezone, pol.retention, limits);
+    if (want.survivors.length < slots.length) seen.deletes++;
+    if (limits.maxDeletes !== Infinity && JSON.stringify(want) !== JSON.stringify(modelClock(slots, moments, pol.timezone, pol.retention, { maxDeletes: Infinity, halfGuard: false }))) seen.heldBack++;
+    // a slot at an offset other than the span start's: the case crosses a daylight-saving change
+    if (slots.some((s) => tzOffsetMinutes(pol.timezone, s) !== tzOffsetMinutes(pol.timezone, from))) seen.dst++;
+
+    const sp = simulatedPolicy(pol);
     let obs = emptySimObserved();
     let created = 0;
     for (const t of moments) {
-      const p = plan({ policies: [sp], observed: obs, now: new Date(t), limits: { maxDeletes: Infinity, halfGuard: false } });
+      const p = plan({ policies: [sp], observed: obs, now: new Date(t), limits });
       created += p.actions.filter((a) => a.action === 'create').length;
       obs = applyPlanInMemory(obs, p, [sp]);
     }
-    const survivors = obs.snapshots.map((s) => s.record!.slot!).sort();
-    assert.deepEqual(res.survivors, survivors, `case ${c}: ${pol.schedule} ${pol.timezone} ${JSON.stringify(pol.retention)}`);
-    assert.equal(res.created, created);
-    assert.equal(res.created, slots.length);
+    assert.deepEqual({ survivors: obs.snapshots.map((s) => s.record!.slot!).sort(), created }, want, `${label} limits ${JSON.stringify(limits)}: the clock`);
+    assert.equal(created, slots.length, label);
+    if (limits.maxDeletes === Infinity) {
+      const res = simulate({ policy: pol, from: new Date(from), to: new Date(to) });
+      assert.deepEqual({ survivors: res.survivors, created: res.created }, modelClock(slots, slots, pol.timezone, pol.retention, limits), `${label}: simulate`);
+    } else limited++;
   }
+  assert.equal(limited, 100);
+  // the cases reach what they are for: retention deleting, limits holding deletes back, DST changes
+  t.diagnostic(JSON.stringify(seen));
+  assert.ok(seen.deletes >= 150 && seen.heldBack >= 10 && seen.dst >= 40, JSON.stringify(seen));
 });

@@ -10,10 +10,22 @@ import { renderRevertPlan } from '../../src/revert/revert-plan.js';
 import { checkedPlan, revertNow } from './revert-helper.js';
 import { readRecord } from '../../src/state/index.js';
 import { RecordingJournal } from '../util/image-refs.js';
-import { createImages, makeRaw, refWrite, sameBytes, startLiveDomain } from '../hypervisor/live-vm.js';
+import { createImages, makeRaw, refWrite, sameBytes, startLiveDomain, type LiveDomain } from '../hypervisor/live-vm.js';
+import { fillGuestRam, readGuestRam } from '../hypervisor/guest-ram.js';
 
 const MiB = 1024 * 1024;
 const NOW = new Date('2026-11-26T05:10:00Z');
+// A guest-RAM page well clear of the firmware's areas (low memory, tables at the top of 64 MiB).
+const RAM_PAGE = 32 * MiB;
+
+async function withAux<T>(vm: LiveDomain, f: (c: Awaited<ReturnType<LiveDomain['aux']>>) => Promise<T>): Promise<T> {
+  const c = await vm.aux();
+  try {
+    return await f(c);
+  } finally {
+    c.close();
+  }
+}
 
 test('live external snapshot, more writes, revert --stop: disks equal the snapshot, memory restored, domain running', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'xensnap-rv-'));
@@ -29,6 +41,8 @@ test('live external snapshot, more writes, revert --stop: disks equal the snapsh
   };
   await both(0, 0x11, 0, 65536, [refs[0]!, nows[0]!]);
   await both(1, 0x22, MiB, 65536, [refs[1]!, nows[1]!]);
+  // The memory the snapshot must keep: a page of 0xa5, overwritten with 0x5a after the snapshot.
+  await withAux(vm, (c) => fillGuestRam(c, dir, RAM_PAGE, 0xa5, 4096));
   const driver = new QemuDriver({ launcher: vm.launcher });
   const backend = new QdiskBackend({ connect: (d) => driver.qmp(d) });
   const stateDir = join(dir, 'state');
@@ -38,6 +52,8 @@ test('live external snapshot, more writes, revert --stop: disks equal the snapsh
   });
   await both(0, 0x33, 4096, 8192, [nows[0]!]);
   await both(1, 0x44, 2 * MiB, 4096, [nows[1]!]);
+  await withAux(vm, (c) => fillGuestRam(c, dir, RAM_PAGE, 0x5a, 4096));
+  assert.deepEqual(await withAux(vm, (c) => readGuestRam(c, dir, RAM_PAGE, 4096)), Buffer.alloc(4096, 0x5a), 'the guest RAM changed after the snapshot');
 
   const target = { name: 's1', type: 'external' as const, mode: 'live' as const, memoryFile: snap.memoryFile, disks: snap.disks };
   const plan = await checkedPlan(vm.domain, target, { driver, stateDir, stop: true, now: NOW });
@@ -57,6 +73,7 @@ test('live external snapshot, more writes, revert --stop: disks equal the snapsh
   assert.equal(r.report.text, 'reverted web-1 to s1; the previous state is snapshot pre-revert-20261126T051000Z; web-1 is running\n');
   assert.equal(await vm.status(), 'running');
   assert.equal(vm.pids.length, 2, 'the domain was started again by the launcher');
+  assert.deepEqual(await withAux(vm, (c) => readGuestRam(c, dir, RAM_PAGE, 4096)), Buffer.alloc(4096, 0xa5), "the restored QEMU runs with the snapshot's memory");
   for (let i = 0; i < 2; i++) {
     assert.ok(await sameBytes(paths[i]!, 'qcow2', refs[i]!), `disk ${i} shows the snapshot's bytes`);
     assert.ok(await sameBytes(join(dir, `disk${i}@pre-revert-20261126T051000Z.qcow2`), 'qcow2', nows[i]!), `pre-revert keeps disk ${i}'s last state`);
