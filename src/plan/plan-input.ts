@@ -31,6 +31,6 @@ export interface PlanInput {
   observed: Observed;
   now: Date;
   limits: PlanLimits;
-  /** Backend matrix; default defaultRefusal. */
+  /** The snapshotability table; default the one the backends enforce (snapshotability.ts). */
   refusal?: RefusalFn;
 }

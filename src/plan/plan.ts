@@ -13,7 +13,7 @@ import { SpaceLedger } from './graph/space-ledger.js';
 import { unreadableDirsOf } from './graph/snapshot-delete.js';
 import { mixedPolicyFindings } from './mixed-policies.js';
 import { policyContext } from './policy-context.js';
-import { defaultRefusal } from './snapshotability.js';
+import { snapshotRefusal } from './snapshotability.js';
 
 export type { PlanInput } from './plan-input.js';
 
@@ -24,7 +24,7 @@ export type { PlanInput } from './plan-input.js';
  */
 export function plan(input: PlanInput): Plan {
   const nowMs = input.now.getTime();
-  const refusal = input.refusal ?? defaultRefusal;
+  const refusal = input.refusal ?? snapshotRefusal;
   const policies = [...input.policies].sort((a, b) => cmp(a.name, b.name));
   const contexts = policies.map((p) => policyContext(p, nowMs));
   const policyNames = new Set(policies.map((p) => p.name));

@@ -88,7 +88,7 @@ test('refused disks: a finding with the reason, no create, and no delete for tha
     '= vm/p-20261125T230000Z held-back',
     '= vm/p-20261126T000000Z held-back',
     '= vm/p-20261126T010000Z keepLast,newest',
-    '! unsnapshotable: vm: policy p: disk xvdb (phy, raw) cannot take an external snapshot: phy (block device) disks cannot be snapshotted; no snapshot is created',
+    '! unsnapshotable: vm: policy p: disk xvdb (phy, raw) cannot take an external snapshot: phy disks (block devices) cannot be snapshotted; no snapshot is created',
     '! held-back: vm: 4 deletes held back: policy p cannot create its snapshot, so no snapshot of this domain is deleted',
   ]);
 });
@@ -97,12 +97,14 @@ test('the backend matrix', () => {
   const cases: Array<[Partial<Parameters<typeof disk>[1]>, 'internal' | 'external', string | null]> = [
     [{ backend: 'qdisk', format: 'qcow2' }, 'internal', null],
     [{ backend: 'qdisk', format: 'qcow2' }, 'external', null],
-    [{ backend: 'qdisk', format: 'raw' }, 'external', null],
-    [{ backend: 'qdisk', format: 'raw' }, 'internal', 'internal snapshots need qcow2; a raw image takes external snapshots only'],
+    // the backends' own table: a raw leaf takes no external snapshot either (the overlay would sit at the raw path)
+    [{ backend: 'qdisk', format: 'raw' }, 'external', 'raw leaf: an external snapshot would put a qcow2 overlay at the configured path, so the configuration would have to change the disk format to qcow2'],
+    [{ backend: 'qdisk', format: 'raw' }, 'internal', 'raw images have no internal snapshots (internal snapshots need qcow2)'],
     [{ backend: 'tap', format: 'vhd' }, 'external', null],
-    [{ backend: 'tap', format: 'vhd' }, 'internal', 'VHD has no internal snapshots; use type external'],
-    [{ backend: 'qdisk', format: 'vhd' }, 'external', "qdisk + vhd is refused: QEMU's vpc driver ignores VHD parents"],
-    [{ backend: 'phy', format: 'raw' }, 'external', 'phy (block device) disks cannot be snapshotted'],
+    [{ backend: 'tap', format: 'vhd' }, 'internal', 'VHD has no internal snapshots'],
+    [{ backend: 'tap', format: 'vhd', path: '/srv/диск.vhd' }, 'external', 'blktap can only decode ASCII parent names, and the image name "диск.vhd" is not ASCII'],
+    [{ backend: 'qdisk', format: 'vhd' }, 'external', "qdisk+vhd is refused: QEMU's vpc driver ignores VHD parents"],
+    [{ backend: 'phy', format: 'raw' }, 'external', 'phy disks (block devices) cannot be snapshotted'],
   ];
   for (const [over, type, why] of cases) {
     const d = domain('vm', { disks: [disk('xvda', over)] });

@@ -10,7 +10,7 @@ import { domain, observed, policy, slotSnap } from '../plan/fixtures.js';
 import { fixturePlan } from './plan-fixture.js';
 
 const DB_FINDINGS = [
-  '  ! unsnapshotable: policy web-hourly: disk xvdb (phy, raw) cannot take an external snapshot: phy (block device) disks cannot be snapshotted; no snapshot is created',
+  '  ! unsnapshotable: policy web-hourly: disk xvdb (phy, raw) cannot take an external snapshot: phy disks (block devices) cannot be snapshotted; no snapshot is created',
   '  ! orphaned: 1 snapshot of policy retired, which is gone, retained (deletionPolicy Retain)',
 ];
 const WEB_ACTIONS = [

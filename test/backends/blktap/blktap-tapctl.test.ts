@@ -116,7 +116,7 @@ test('refusals: only external snapshots of tap+vhd disks with ASCII file names',
   assert.equal(b.refusal(disk, 'internal'), 'VHD has no internal snapshots');
   assert.equal(b.refusal({ ...disk, backend: 'qdisk' }, 'external'), 'the blktap backend handles tap disks, not qdisk');
   assert.equal(b.refusal({ ...disk, format: 'qcow2' }, 'external'), 'the blktap backend needs VHD images, not qcow2');
-  assert.equal(b.refusal({ ...disk, cdrom: true }, 'external'), 'CD-ROM devices are not snapshotted');
+  assert.equal(b.refusal({ ...disk, cdrom: true }, 'external'), 'CD-ROM drives are not snapshotted');
   assert.equal(b.refusal({ ...disk, path: '/srv/диск.vhd' }, 'external'), 'blktap can only decode ASCII parent names, and the image name "диск.vhd" is not ASCII');
   assert.equal(b.refusal({ ...disk, path: '/srv/диск/x.vhd' }, 'external'), null, 'only the name becomes a parent name; children name it ./x@snap.vhd');
 });
