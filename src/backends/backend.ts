@@ -54,14 +54,6 @@ export interface DeleteRequest {
   steps?: DiskDeleteStep[];
 }
 
-/** What deleting an external snapshot costs: the merge it needs. */
-export interface MergeCost {
-  /** 'commit' into the parent, or 'stream' into the child; 'none' for internal. */
-  method: 'commit' | 'stream' | 'none';
-  bytesToCopy: number;
-  chainDepthAfter: number;
-}
-
 /**
  * A disk-snapshot backend (qdisk or blktap). It works on a shut-off domain through files and on
  * a running or paused domain only through its live interface. Every create is atomic over

@@ -1,15 +1,15 @@
 import { UserInputError } from '../errors.js';
+import { DOMAIN_NAME_RE, UUID_RE as UUID_KEY_RE } from '../model/domain-key-syntax.js';
 
-const UUID_KEY_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-/** `name-` and a domain name of letters, digits, '.', '_', '-' (not starting with '.' or '-'). */
-const NAME_KEY_RE = /^name-[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
+/** `name-` and a domain name as the inventory accepts it (model/domain-key-syntax.ts). */
+const isNameKey = (key: string) => key.startsWith('name-') && DOMAIN_NAME_RE.test(key.slice(5));
 
 /**
  * True when `key` is a state-folder key: a UUID, or `name-<domain name>`. Such a key is always
  * a single safe path component: never empty, `.`, `..`, nor containing `/` or NUL.
  */
 export function isDomainKey(key: string): boolean {
-  return UUID_KEY_RE.test(key) || NAME_KEY_RE.test(key);
+  return UUID_KEY_RE.test(key) || isNameKey(key);
 }
 
 export function isUuidKey(key: string): boolean {

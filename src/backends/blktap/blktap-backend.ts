@@ -1,4 +1,4 @@
-import { access, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { BackendError } from '../../errors.js';
 import { readVhdChain } from '../../formats/vhd/vhd-chain.js';
 import type { Disk, Domain } from '../../model/domain.js';
@@ -11,6 +11,7 @@ import { ExecTapCtl, type TapCtl } from './tap-ctl.js';
 import { withTapdisksPaused } from './tap-pause.js';
 import { blktapRefusal } from './blktap-refusal.js';
 import { recoverBlktap } from './blktap-recover.js';
+import { pathExists } from '../../util/path-exists.js';
 
 export interface BlktapBackendOptions {
   tapCtl?: TapCtl;
@@ -56,10 +57,10 @@ export class BlktapBackend implements RecoverableBackend {
     for (const s of states) {
       const [top] = await readVhdChain(s.leaf);
       if (top!.layout.info.diskType === 'fixed') throw new BackendError(`${s.leaf} is a fixed-size VHD; blktap snapshots need a dynamic or differencing leaf`);
-      if (await exists(s.frozen)) throw new BackendError(`${s.frozen} already exists: snapshot ${req.snapshot} of ${s.vdev} was made before`);
+      if (await pathExists(s.frozen)) throw new BackendError(`${s.frozen} already exists: snapshot ${req.snapshot} of ${s.vdev} was made before`);
     }
     const preexisting = new Set<string>();
-    for (const s of states) if (await exists(s.tmp)) preexisting.add(s.tmp);
+    for (const s of states) if (await pathExists(s.tmp)) preexisting.add(s.tmp);
     await this.live(req.domain, states.map((s) => s.leaf), async () => {
       try {
         for (const s of states) await freezeLeaf(s, journal);
@@ -91,9 +92,3 @@ export class BlktapBackend implements RecoverableBackend {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
-}

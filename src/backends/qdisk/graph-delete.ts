@@ -1,4 +1,4 @@
-import { lstat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BackendError } from '../../errors.js';
 import type { Disk, Domain } from '../../model/domain.js';
@@ -18,6 +18,7 @@ import { readHeaderShared } from './online-image-info.js';
 import { dropDanglingNodes, openInQemu, streamIntoLiveChild } from './online-external-delete.js';
 import { chainOf, findTop, readBlockGraph } from './node-graph.js';
 import * as img from './qemu-img.js';
+import { pathExistsStrict } from '../../util/path-exists.js';
 
 /** Where a delete runs: a shut-off domain (files only) or a running one (`client`: its QMP session). */
 export interface QdiskDeleteEnv {
@@ -126,9 +127,6 @@ async function backingNameFor(frozen: string, child: string, parent: string | nu
   return resolve(dirname(frozen), stored) === parent ? stored : parent;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
-}
 
 async function backingOf(path: string): Promise<string | null> {
   return (await nativeImageReader.read(path, 'qcow2')).backing;
@@ -181,7 +179,7 @@ async function clusterMerge(disk: Disk, step: StreamStep, child: string, backing
 /** Unlinks F once every child named reads through F's parent and nothing else reads through F. */
 async function unlinkFrozen(disk: Disk, step: DiskDeleteStep, children: string[], env: QdiskDeleteEnv): Promise<void> {
   const f = step.image;
-  if (!(await exists(f))) return;
+  if (!(await pathExistsStrict(f))) return;
   const parent = step.method === 'stream' || step.method === 'commit' ? step.parent : null;
   for (const c of children) {
     const b = await backingOf(c).catch(() => undefined);
@@ -205,7 +203,7 @@ async function unlinkFrozen(disk: Disk, step: DiskDeleteStep, children: string[]
 
 async function commit(disk: Disk, step: CommitStep, env: QdiskDeleteEnv): Promise<void> {
   if (env.client) throw new BackendError(`disk ${disk.vdev}: committing ${step.child} into ${step.image} runs only while the domain is shut off`);
-  if (!(await exists(step.image))) return; // committed and put in the child's place by an earlier run
+  if (!(await pathExistsStrict(step.image))) return; // committed and put in the child's place by an earlier run
   const name = await backingNameFor(step.image, step.child, step.parent);
   const detail = mergeDetail(disk, step, step.child, name);
   {

@@ -1,10 +1,12 @@
-import { lstat, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { QmpClient } from '../../qmp/qmp-client.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import { imagePathOf, isImplicitNode, readBlockGraph, type BlockNode } from './node-graph.js';
 import { swapFileNode } from './online-file-swap.js';
 import type { NodeSettings } from './node-settings.js';
+import { pathExists } from '../../util/path-exists.js';
+export { pathExists } from '../../util/path-exists.js';
 
 /** One disk of an online external create in progress; `reached` names the steps that were started. */
 export interface DiskWork {
@@ -21,14 +23,6 @@ export interface DiskWork {
   reached: Set<string>;
 }
 
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function sameInode(a: string, b: string): Promise<boolean> {
   try {

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import type { Domain } from '../../model/domain.js';
 import type { Observed } from '../../model/observed.js';
 import type { SnapshotType } from '../../model/policy.js';
@@ -7,6 +6,7 @@ import { frozenImagePath } from '../../backends/backend.js';
 import { recordPath } from '../../state/index.js';
 import { UserInputError } from '../../errors.js';
 import { ownerWords } from './find-target.js';
+import { pathExists } from '../../util/path-exists.js';
 
 const DIGITS_ONLY = /^[0-9]+$/;
 
@@ -30,14 +30,6 @@ export function checkOneOffName(command: string, name: string, type: SnapshotTyp
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Throws UserInputError when `name` is taken on the domain: by an observed snapshot (managed or
@@ -48,12 +40,12 @@ export async function checkNameFree(observed: Observed, stateDir: string, domain
   if (taken) {
     throw new UserInputError(`create: domain ${domain.name} already has a snapshot named "${name}" (${ownerWords(taken)}); nothing was changed; choose another name with -n`);
   }
-  if (await exists(recordPath(stateDir, domain.key, name))) {
+  if (await pathExists(recordPath(stateDir, domain.key, name))) {
     throw new UserInputError(`create: a record of snapshot "${name}" already exists for domain ${domain.name} (${recordPath(stateDir, domain.key, name)}); nothing was changed; choose another name with -n`);
   }
   if (type !== 'external') return;
   for (const d of domain.disks.filter((x) => disks.includes(x.vdev))) {
     const frozen = frozenImagePath(d.path, name);
-    if (await exists(frozen)) throw new UserInputError(`create: ${frozen} already exists, so disk ${d.vdev} cannot be frozen under the name "${name}"; nothing was changed; choose another name with -n`);
+    if (await pathExists(frozen)) throw new UserInputError(`create: ${frozen} already exists, so disk ${d.vdev} cannot be frozen under the name "${name}"; nothing was changed; choose another name with -n`);
   }
 }

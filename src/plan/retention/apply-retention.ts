@@ -3,6 +3,7 @@ import { keepLast } from './keep-last.js';
 import { keepPeriod, PERIOD_RULES } from './keep-period.js';
 import { keepWithin } from './keep-within.js';
 import type { RetentionItem, RuleName } from './retention-item.js';
+import { formatDuration } from '../../policy/duration.js';
 
 /** Bit of each rule in a keep mask, in the canonical order. */
 export const RULE_BITS: ReadonlyArray<RuleName> = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepWithin'];
@@ -49,16 +50,3 @@ export function describeRetention(retention: Retention): string {
   return parts.join(', ');
 }
 
-/** Milliseconds as `1d2h30m`, `45s`, `0s`: largest units first, zero parts left out. */
-export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
-  let rest = Math.round(ms);
-  let out = '';
-  for (const [u, size] of units) {
-    const q = Math.floor(rest / size);
-    if (q > 0) out += `${q}${u}`;
-    rest -= q * size;
-  }
-  if (rest > 0) out += `${rest}ms`;
-  return out || '0s';
-}
