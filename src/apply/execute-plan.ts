@@ -1,11 +1,12 @@
 import type { Domain } from '../model/domain.js';
 import type { Policy } from '../model/policy.js';
 import type { HookProfile } from '../model/host-config.js';
-import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
+import type { ObservedSnapshot } from '../model/snapshot.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
 import { runAction, type ActionDeps } from './run-action.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
+import type { RecordStore } from '../state/record-store.js';
 
 export interface ExecuteDeps {
   stateDir: string;
@@ -24,10 +25,7 @@ export interface ExecuteDeps {
   /** Once aborted, no further action starts (the one running finishes or rolls back). */
   signal?: AbortSignal;
   /** Writes and deletes snapshot records (the metadata store). */
-  records: {
-    write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
-    remove(stateDir: string, domainKey: string, name: string): Promise<void>;
-  };
+  records: Pick<RecordStore, 'write' | 'remove'>;
 }
 
 /**

@@ -1,18 +1,14 @@
 import type { Domain } from '../model/domain.js';
-import type { SnapshotRecord } from '../model/snapshot.js';
 import type { RecoverableBackend, SnapshotBackend } from '../backends/backend.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
+import type { RecordStore } from '../state/record-store.js';
 
 /** What recovery works with: the host's domains, backends and records, and its hypervisor. */
 export interface RecoveryDeps {
   stateDir: string;
   domains: Domain[];
   backends: Record<'qdisk' | 'blktap', SnapshotBackend>;
-  records: {
-    exists(stateDir: string, domainKey: string, name: string): Promise<boolean>;
-    remove(stateDir: string, domainKey: string, name: string): Promise<void>;
-    write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
-  };
+  records: RecordStore;
   /** Resumes domains an interrupted live snapshot left paused, finishes restores; without it such ops stay open. */
   driver?: HypervisorDriver;
 }

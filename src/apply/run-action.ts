@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import type { Domain } from '../model/domain.js';
 import type { Policy } from '../model/policy.js';
-import type { ObservedSnapshot, SnapshotRecord } from '../model/snapshot.js';
+import type { ObservedSnapshot } from '../model/snapshot.js';
 import type { HookProfile } from '../model/host-config.js';
 import type { SnapshotBackend } from '../backends/backend.js';
 import type { ActionResult, ExecAction, ExecEvent } from './execute-types.js';
@@ -13,6 +13,7 @@ import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { takeLiveSnapshot } from '../hypervisor/live-snapshot.js';
 import { withQuiesce } from '../guest-agent/quiesce.js';
 import { formatBytes } from '../util/format-bytes.js';
+import type { RecordStore } from '../state/record-store.js';
 
 export interface ActionDeps {
   stateDir: string;
@@ -25,10 +26,7 @@ export interface ActionDeps {
   /** Pauses, saves memory and finds guest agents: needed for live snapshots and quiesce. */
   driver?: HypervisorDriver;
   onEvent?: (e: ExecEvent) => void;
-  records: {
-    write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
-    remove(stateDir: string, domainKey: string, name: string): Promise<void>;
-  };
+  records: Pick<RecordStore, 'write' | 'remove'>;
 }
 
 /** Removes a live snapshot's memory image; already gone is fine (idempotent for recovery). */

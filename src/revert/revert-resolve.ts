@@ -4,20 +4,16 @@ import type { RecoverableBackend } from '../backends/backend.js';
 import { frozenImagePath } from '../backends/backend.js';
 import type { HypervisorDriver, LiveState } from '../hypervisor/driver.js';
 import type { Domain } from '../model/domain.js';
-import type { SnapshotRecord } from '../model/snapshot.js';
 import { BackendError } from '../errors.js';
 import { removeIfPresent, undoDisk } from './revert-disk.js';
+import type { RecordStore } from '../state/record-store.js';
 
 /** What resolving a revert works with. */
 export interface RevertResolveDeps {
   stateDir: string;
   driver: HypervisorDriver;
   backend: RecoverableBackend;
-  records: {
-    exists(stateDir: string, domainKey: string, name: string): Promise<boolean>;
-    remove(stateDir: string, domainKey: string, name: string): Promise<void>;
-    write(stateDir: string, record: SnapshotRecord, domainKey: string): Promise<void>;
-  };
+  records: RecordStore;
 }
 
 /**
