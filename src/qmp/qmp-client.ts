@@ -132,9 +132,10 @@ export class QmpClient extends EventEmitter {
       };
       const timer = setTimeout(() => fail(`no greeting within ${timeoutMs} ms`), timeoutMs);
       socket.setEncoding('utf8');
-      socket.on('error', (err) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => {
         if (!greeted) fail(err.message);
-        else if (this.socket === socket) this.shutdown(`socket error: ${err.message}`);
+        // a QEMU that died shows as a reset or as a close, whichever the kernel reports first: the same event
+        else if (this.socket === socket) this.shutdown(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'closed' : `socket error: ${err.message}`);
       });
       socket.on('close', () => {
         if (!greeted) fail('closed before the greeting');
